@@ -1,0 +1,62 @@
+"""The Flask app: HTTP only. Business rules live in ``sync``; the wire contract in ``schemas``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from sync.db import configure_engine
+
+from . import config as config_module
+from . import pii
+from .api import register_blueprints
+from .bodies import decode_body
+from .errors import register_error_handlers
+from .extensions import api, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app from environment variables, with ``config`` overriding (tests)."""
+    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_env())
+    if config:
+        app.config.update(config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_error_handlers(app)
+    register_blueprints(api)
+    app.before_request(_decode_body_except_push)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    api.init_app(app)
+    app.extensions["jangkau.pii"] = pii.build(app.config)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _decode_body_except_push() -> None:
+    """The push decodes its own body, so that even a refused body reaches the archive."""
+    from flask import request
+
+    if request.endpoint != "sync.push_changes":
+        decode_body()
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,70 @@
+"""Login, logout, the current user and device revocation (API.md §2)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from schemas.auth import DeviceSchema, LoginSchema, TokenSchema, UserSchema
+from sync import auth as sync_auth
+from sync.models import User
+
+from ..auth import auth_required, current_principal, limit
+from ..extensions import db
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authentication and devices")
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "branch_id": user.branch_id,
+        "full_name": user.full_name,
+    }
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(401, description="Invalid credentials")
+@blp.alt_response(429, description="Too many attempts")
+def login(args):
+    """Exchange a password for a bearer token bound to one device."""
+    limit("login", f"user:{args['username'].lower()}")
+    token, record, user = sync_auth.login(
+        db.session,
+        username=args["username"],
+        password=args["password"],
+        device_id=args["device_id"],
+        device_name=args["device_name"],
+    )
+    db.session.commit()
+    return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at, "user": user_json(user)}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+@auth_required()
+def logout():
+    """Revoke the token used for this request."""
+    sync_auth.logout(db.session, current_principal())
+    db.session.commit()
+
+
+@blp.route("/me")
+@blp.response(200, UserSchema)
+@auth_required()
+def me():
+    """The user behind the token."""
+    return user_json(db.session.get(User, current_principal().user_id))
+
+
+@blp.route("/devices/<string:device_id>", methods=["DELETE"])
+@blp.response(200, DeviceSchema)
+@auth_required("supervisor", "admin")
+def revoke_device(device_id: str):
+    """Revoke a device and every token bound to it (a supervisor reaches only their branch's devices)."""
+    device = sync_auth.revoke_device(db.session, principal=current_principal(), device_id=device_id)
+    db.session.commit()
+    return device

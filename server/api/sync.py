@@ -1,0 +1,143 @@
+"""Pull and push for WatermelonDB phones (API.md §3): thin views over ``sync.pull`` and ``sync.push``."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, g, request
+from flask_smorest import Blueprint
+
+from schemas.sync import (
+    PullArgsSchema,
+    PullResponseSchema,
+    PushArgsSchema,
+    PushBodySchema,
+    PushResponseSchema,
+)
+from sync.archive import archive_push
+from sync.db import begin_snapshot
+from sync.errors import InvalidRequest, SyncError
+from sync.pull import parse_migration, pull
+from sync.push import push
+
+from ..auth import auth_required, client_ip, current_principal, limit
+from ..bodies import decode_body, json_body, require_object
+from ..extensions import db
+from ..pii import protector
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="WatermelonDB sync protocol")
+
+
+def parse_millis(raw: str | None, name: str, *, first_sync_values=("", "null", "0")) -> int:
+    """``null``/empty/absent/0 → 0 (a first sync); otherwise a non-negative integer of milliseconds."""
+    if raw is None or raw.strip().lower() in first_sync_values:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} must be an integer (ms) or null",
+            errors={name: ["must be an integer number of milliseconds or null"]},
+        ) from None
+    if value < 0:
+        raise InvalidRequest(f"{name} must not be negative", errors={name: ["must be >= 0"]})
+    return value
+
+
+def _json_response(body: dict, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False), status=status, mimetype="application/json"
+    )
+
+
+@blp.route("/pull")
+@blp.arguments(PullArgsSchema, location="query")
+@blp.response(200, PullResponseSchema)
+@auth_required()
+def pull_changes(args):
+    """Everything that changed in the caller's scope since ``last_pulled_at``, in one response."""
+    principal = current_principal()
+    limit("sync", f"user:{principal.user_id}")
+    last_pulled_at = parse_millis(args["last_pulled_at"], "last_pulled_at")
+    if args["schema_version"] not in (None, "", "null"):
+        parse_millis(args["schema_version"], "schema_version")
+    migration = parse_migration(args["migration"])
+    try:
+        begin_snapshot(db.session)
+        body = pull(
+            db.session, principal=principal, last_pulled_at=last_pulled_at, pii=protector(), migration=migration
+        )
+    finally:
+        db.session.rollback()
+    return _json_response(body)
+
+
+def _changes_of(body: object) -> object:
+    """Accept ``{"changes": {...}}`` (WatermelonDB) and the bare changes object (the docs' sample)."""
+    body = require_object(body)
+    if "changes" in body:
+        extra = set(body) - {"changes"}
+        if extra:
+            raise InvalidRequest("unknown top-level key", errors={sorted(extra)[0]: ["unknown field"]})
+        return body["changes"]
+    return body
+
+
+def _archive(status: int, outcome: str, stamp: int | None = None) -> None:
+    principal = g.get("principal")
+    try:
+        archive_push(
+            db.session,
+            user_id=principal.user_id if principal else None,
+            device_id=principal.device_id if principal else None,
+            body=g.get("raw_body") or b"",
+            compressed=g.get("body_compressed", False),
+            last_pulled_at=request.args.get("last_pulled_at"),
+            status=status,
+            outcome=outcome,
+            stamp=stamp,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+@blp.route("/push", methods=["POST"])
+@blp.arguments(PushArgsSchema, location="query")
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushBodySchema}}})
+@blp.response(200, PushResponseSchema)
+@blp.alt_response(409, description="A pushed record changed on the server after last_pulled_at")
+@blp.alt_response(413, description="Over 5,000 records or the body size limit")
+@auth_required("agent")
+def push_changes(args):
+    """Apply the phone's local changes in one transaction; per-record results in the body."""
+    principal = current_principal()
+    limit("sync", f"user:{principal.user_id}", f"ip-sync:{client_ip()}")
+    key = request.headers.get("Idempotency-Key")
+    try:
+        if key is not None and not 1 <= len(key) <= 255:
+            raise InvalidRequest(
+                "Idempotency-Key must be 1-255 characters", errors={"Idempotency-Key": ["must be 1-255 characters"]}
+            )
+        decode_body()
+        last_pulled_at = parse_millis(args["last_pulled_at"], "last_pulled_at")
+        changes = _changes_of(json_body())
+        outcome = push(
+            db.session,
+            principal=principal,
+            changes=changes,
+            last_pulled_at=last_pulled_at,
+            pii=protector(),
+            idempotency_key=key,
+        )
+        if outcome.replayed:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    except SyncError as error:
+        db.session.rollback()
+        _archive(error.status, f"{error.code}: {error.detail}")
+        raise
+    _archive(outcome.status, "replayed" if outcome.replayed else "applied", outcome.timestamp)
+    return _json_response(outcome.body(), outcome.status)

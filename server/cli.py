@@ -1,0 +1,175 @@
+"""The ``jangkau`` command line (API.md §7): database, accounts, demo data and the servers."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from sync.accounts import create_branch, create_user
+from sync.db import ensure_clock
+from sync.demo import DEMO_PASSWORD, seed_demo
+from sync.errors import InvalidRequest
+from sync.pii import PiiProtector
+
+from . import config as config_module
+from .extensions import db
+from .pii import protector
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _commit_or_fail(action) -> object:
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except InvalidRequest as exc:
+        db.session.rollback()
+        reasons = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.errors.items())
+        _fail(f"{exc.detail}: {reasons}")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or migrate the database named by DATABASE_URL to the latest schema (idempotent)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    ensure_clock(db.session)
+    db.session.commit()
+    click.echo("database is at the latest schema")
+
+
+@click.command("seed-demo")
+@click.option("--agents-per-branch", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--visits-per-agent", default=25, show_default=True, type=click.IntRange(0, 10000))
+@with_appcontext
+def seed_demo_command(agents_per_branch: int, visits_per_agent: int) -> None:
+    """Demo branches, agents, supervisors, visits and enrolments; prints the logins."""
+    try:
+        logins = seed_demo(
+            db.session, protector(), agents_per_branch=agents_per_branch, visits_per_agent=visits_per_agent
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    for login in logins:
+        click.echo(f"  {login.username:<24} {login.role:<11} {login.branch or ''}")
+
+
+@click.command("create-branch")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice(["KCU", "KC"]))
+@click.option("--lat", required=True, type=float)
+@click.option("--lon", required=True, type=float)
+@click.option("--region", default=None)
+@with_appcontext
+def create_branch_command(code, name, kind, lat, lon, region) -> None:
+    """Create a branch office (KCU or KC) with its location."""
+    branch = _commit_or_fail(
+        lambda: create_branch(db.session, code=code, name=name, kind=kind, lat=lat, lon=lon, region=region)
+    )
+    click.echo(f"created branch {branch.code} ({branch.id})")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["agent", "supervisor", "admin"]))
+@click.option("--branch", "branch_code", default=None, help="branch code (required unless admin)")
+@click.option("--full-name", default=None)
+@with_appcontext
+def create_user_command(username, role, branch_code, full_name) -> None:
+    """Create a user; the password is read from standard input, never from the command line."""
+    if sys.stdin.isatty():
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        _fail("no password on standard input")
+    user = _commit_or_fail(
+        lambda: create_user(
+            db.session, username=username, password=password, role=role, branch_code=branch_code, full_name=full_name
+        )
+    )
+    click.echo(f"created {user.role} {user.username} ({user.id})")
+
+
+def _gunicorn(host: str, port: int, workers: int) -> None:
+    protector()  # refuse to start without personal-data keys
+    argv = [
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "server.wsgi:app",
+    ]
+    click.echo("starting: " + shlex.join(argv))
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@with_appcontext
+def serve(host: str, port: int, workers: int) -> None:
+    """Production server (gunicorn)."""
+    _gunicorn(host, port, workers)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo(ctx, host: str, port: int) -> None:
+    """init-db + seed-demo (once) + serve, on the embedded SQLite default."""
+    ctx.invoke(init_db)
+    from sync.models import User
+
+    if db.session.query(User.id).filter_by(username="admin").first() is None:
+        ctx.invoke(seed_demo_command)
+    else:
+        click.echo(f"demo data already present (password for all: {DEMO_PASSWORD})")
+    _gunicorn(host, port, 2)
+
+
+COMMANDS = [init_db, seed_demo_command, create_branch_command, create_user_command, serve, demo]
+
+
+def _load_demo_keys() -> None:
+    """``jangkau demo`` keeps its keys in instance/jangkau.keys (created once), loaded into the environment."""
+    key_file = Path(config_module.INSTANCE_DIR) / "jangkau.keys"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        values = PiiProtector.generate_config() | {"JANGKAU_SECRET_KEY": os.urandom(32).hex()}
+        key_file.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        key_file.chmod(0o600)
+    for line in key_file.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name and not os.environ.get(name):
+            os.environ[name] = value
+
+
+def main() -> None:
+    """Console script entry: Flask's CLI with the app factory."""
+    from server import create_app
+
+    if len(sys.argv) > 1 and sys.argv[1] == "demo":
+        os.environ.pop("DATABASE_URL", None)  # the demo always runs on the embedded SQLite default
+        _load_demo_keys()
+    FlaskGroup(create_app=create_app, add_default_commands=True)(prog_name="jangkau")

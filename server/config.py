@@ -1,0 +1,58 @@
+"""Configuration from environment variables only, read once and typed (README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("JANGKAU_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+class ConfigError(SystemExit):
+    """A configuration problem: the process stops with a one-line reason."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'jangkau.db'}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_env(env: Mapping[str, str] | None = None) -> dict:
+    """The Flask config mapping built from the environment."""
+    env = os.environ if env is None else env
+    return {
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_database_url()),
+        "SECRET_KEY": env.get("JANGKAU_SECRET_KEY"),
+        "PII_KEYS": env.get("JANGKAU_PII_KEYS"),
+        "PII_INDEX_KEY": env.get("JANGKAU_PII_INDEX_KEY"),
+        "MAX_BODY_BYTES": _int(env, "JANGKAU_MAX_BODY_BYTES", 20 * 1024 * 1024),
+        "LOGIN_RATE_LIMIT": _int(env, "JANGKAU_LOGIN_RATE_LIMIT", 10),
+        "SYNC_RATE_LIMIT": _int(env, "JANGKAU_SYNC_RATE_LIMIT", 120),
+        "IP_RATE_LIMIT": _int(env, "JANGKAU_IP_RATE_LIMIT", 600),
+        "SCHEDULER": env.get("JANGKAU_SCHEDULER", "on"),
+        "MAP_TILE_URL": env.get("JANGKAU_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "API_TITLE": "Jangkau",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+    }

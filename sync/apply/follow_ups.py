@@ -1,0 +1,34 @@
+"""Follow-ups in a push: agents create their own and report outcomes on those assigned to them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..changes import PushedRecord
+from ..context import PushContext
+from ..models import FollowUp
+from ..tables import device_columns
+from ..validation.follow_up import check_follow_up
+from ..writes import save_rows
+
+DEVICE_COLUMNS = tuple(c.name for c in device_columns("follow_ups"))
+
+
+def apply_follow_ups(
+    session: Session, ctx: PushContext, records: list[PushedRecord], existing: dict[str, dict]
+) -> dict[str, dict]:
+    rows, results = [], {}
+    for record in records:
+        values = dict(record.values)
+        errors = check_follow_up(values)
+        for name, messages in record.problems.items():
+            errors.setdefault(name, []).extend(messages)
+        row = ctx.base_row(record.id, existing.get(record.id)) | {
+            "assigned_agent_id": ctx.principal.user_id,
+            "branch_id": ctx.principal.branch_id,
+        }
+        row.update({name: values.get(name) for name in DEVICE_COLUMNS})
+        rows.append(row)
+        results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
+    save_rows(session, FollowUp, rows, set(existing))
+    return results

@@ -1,0 +1,38 @@
+"""Declarative base shared by the engine and Flask-SQLAlchemy (``SQLAlchemy(model_class=Base)``)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from sqlalchemy import BigInteger, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id() -> str:
+    """A server-made id in WatermelonDB's own format: 16 characters from ``[0-9a-zA-Z]``."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(16))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SyncedMixin:
+    """Columns every synced table carries: server-side change tracking, never phone time."""
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_created_at: Mapped[int] = mapped_column(BigInteger)
+    last_modified: Mapped[int] = mapped_column(BigInteger, index=True)
+    deleted_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_by_device: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,113 @@
+"""The synced tables (API.md §4): enrolments, visits, follow-ups and the canonical workers.
+
+Device columns mirror the phone's schema; server columns are set only by the engine. NIK and phone are
+stored encrypted with keyed blind indexes beside them (DOMAIN.md "Personal data").
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, SyncedMixin
+
+
+class Worker(SyncedMixin, Base):
+    """The canonical person, read-only on phones."""
+
+    __tablename__ = "workers"
+
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    nik_encrypted: Mapped[str | None] = mapped_column(Text)
+    nik_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_head_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_tail_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_masked: Mapped[str | None] = mapped_column(String(32))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    occupation: Mapped[str | None] = mapped_column(String(32))
+    village: Mapped[str | None] = mapped_column(String(200))
+    membership_status: Mapped[str] = mapped_column(String(16), default="registered")
+    enrolled_by_agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Enrollment(SyncedMixin, Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (Index("ix_enrollments_agent_modified", "agent_id", "last_modified"),)
+
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_encrypted: Mapped[str | None] = mapped_column(Text)
+    nik_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_masked: Mapped[str | None] = mapped_column(String(32))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_e164: Mapped[str | None] = mapped_column(Text)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    occupation: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+    village: Mapped[str | None] = mapped_column(String(200))
+    programs: Mapped[str | None] = mapped_column(String(32))
+    monthly_income: Mapped[float | None] = mapped_column(Float)
+    visit_id: Mapped[str | None] = mapped_column(String(64))
+    captured_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    validation_errors: Mapped[str | None] = mapped_column(Text)
+    validation_warnings: Mapped[str | None] = mapped_column(Text)
+    worker_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(64))
+    credited_agent_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Visit(SyncedMixin, Base):
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_agent_modified", "agent_id", "last_modified"),
+        Index("ix_visits_branch_visited", "branch_id", "visited_at"),
+        Index("ix_visits_lat_lon", "latitude", "longitude"),
+    )
+
+    agent_id: Mapped[str] = mapped_column(String(64), index=True)
+    branch_id: Mapped[str | None] = mapped_column(String(64))
+    enrollment_id: Mapped[str | None] = mapped_column(String(64))
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    visited_at: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    is_mock_location: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    occupation: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    province_code: Mapped[str | None] = mapped_column(String(8))
+    regency_code: Mapped[str | None] = mapped_column(String(8))
+    province: Mapped[str | None] = mapped_column(String(100))
+    regency: Mapped[str | None] = mapped_column(String(100))
+    timezone: Mapped[str | None] = mapped_column(String(32))
+    distance_from_branch_km: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[str | None] = mapped_column(String(200))
+    validation_errors: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowUp(SyncedMixin, Base):
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_agent_modified", "assigned_agent_id", "last_modified"),)
+
+    enrollment_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    visit_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str | None] = mapped_column(String(32))
+    due_at: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str | None] = mapped_column(String(16))
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[int | None] = mapped_column(BigInteger)
+    assigned_agent_id: Mapped[str | None] = mapped_column(String(64))
+    branch_id: Mapped[str | None] = mapped_column(String(64))

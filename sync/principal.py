@@ -1,0 +1,23 @@
+"""Who is calling: a plain value object, so services never touch the request or the ORM session state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    username: str
+    role: str
+    branch_id: str | None
+    device_id: str | None = None  # devices.id the token is bound to
+    token_id: str | None = None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == "agent"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

@@ -1,0 +1,228 @@
+"""Changes since a phone's last pull, for one agent's scope (API.md §3.3, §3.8).
+
+The caller opens a snapshot transaction (``sync.db.begin_snapshot``) so the clock value returned as
+``timestamp`` and every row read describe the same point in history.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.orm import Session
+
+from .clock import current_stamp, now_ms
+from .errors import InvalidRequest
+from .models import Enrollment, FollowUp, ScopeExit, Visit, Worker
+from .pii import PiiProtector
+from .principal import Principal
+from .push import Forbidden
+from .tables import TABLES
+
+FIRST_SYNC_VISIT_DAYS = 90
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """A migration sync request: tables and columns added since ``from_version`` (§3.6)."""
+
+    from_version: int
+    tables: frozenset[str]
+    columns: dict[str, frozenset[str]]
+
+
+def parse_migration(raw: str | None) -> Migration | None:
+    """Parse the ``migration`` query parameter; only whitelisted tables and columns are honoured."""
+    if raw in (None, "", "null"):
+        return None
+    try:
+        data = json.loads(raw)
+        tables = frozenset(t for t in data["tables"] if t in TABLES)
+        columns = {
+            c["table"]: frozenset(name for name in c["columns"] if name in {col.name for col in TABLES[c["table"]]})
+            for c in data["columns"]
+            if c["table"] in TABLES
+        }
+        return Migration(int(data["from"]), tables, columns)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidRequest(
+            "migration must be null or {from, tables, columns}", errors={"migration": [str(exc)[:200] or "malformed"]}
+        ) from exc
+
+
+class _Changes:
+    """Collects one response, guaranteeing each id appears once per table (pull shape rule 2)."""
+
+    def __init__(self):
+        self.tables = {t: {"created": [], "updated": [], "deleted": []} for t in TABLES}
+        self.seen: dict[str, set[str]] = {t: set() for t in TABLES}
+
+    def add(self, table: str, kind: str, record: dict | str) -> None:
+        rid = record if isinstance(record, str) else record["id"]
+        if rid not in self.seen[table]:
+            self.seen[table].add(rid)
+            self.tables[table][kind].append(record)
+
+
+def _serialize(table: str, row, extra: dict | None = None) -> dict:
+    """A complete record: every column of the phone's schema, with its JSON type."""
+    record = {"id": row["id"]}
+    for column in TABLES[table]:
+        value = extra[column.name] if extra and column.name in extra else row.get(column.name)
+        if value is not None and column.type == "number":
+            value = int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
+        elif value is not None and column.type == "boolean":
+            value = bool(value)
+        record[column.name] = value
+    return record
+
+
+class Puller:
+    """One pull for one agent device."""
+
+    def __init__(
+        self,
+        session: Session,
+        principal: Principal,
+        pii: PiiProtector,
+        last_pulled_at: int,
+        migration: Migration | None,
+    ):
+        self.session, self.principal, self.pii = session, principal, pii
+        self.lpa = last_pulled_at
+        self.migration = migration
+        self.out = _Changes()
+
+    def since(self, table: str) -> int:
+        """0 for a full pull of the table (first sync, or a migration added it or its columns)."""
+        m = self.migration
+        if m and (table in m.tables or m.columns.get(table)):
+            return 0
+        return self.lpa
+
+    def classify(self, row, since: int) -> str:
+        if row["server_created_at"] > since and row.get("created_by_device") != self.principal.device_id:
+            return "created"
+        if row["server_created_at"] > since and since == 0:
+            return "created"
+        return "updated"
+
+    def emit(self, table: str, rows, since: int, extra=None) -> None:
+        for row in rows:
+            if row["deleted_at"] is not None:
+                if since:
+                    self.out.add(table, "deleted", row["id"])
+                continue
+            self.out.add(table, self.classify(row, since), _serialize(table, row, extra(row) if extra else None))
+
+    def enrollments(self) -> None:
+        since = self.since("enrollments")
+        rows = self.session.execute(
+            select(Enrollment.__table__).where(
+                Enrollment.agent_id == self.principal.user_id, Enrollment.last_modified > since
+            )
+        ).mappings()
+
+        def personal(row):
+            return {
+                "nik": self.pii.decrypt(row["nik_encrypted"], row_id=row["id"]),
+                "phone": self.pii.decrypt(row["phone_encrypted"], row_id=row["id"]),
+                "updated_at": row["last_modified"],
+            }
+
+        self.emit("enrollments", rows, since, personal)
+
+    def visits(self, now: int) -> None:
+        since = self.since("visits")
+        query = select(Visit.__table__).where(Visit.agent_id == self.principal.user_id, Visit.last_modified > since)
+        if since == 0:
+            cutoff = now - FIRST_SYNC_VISIT_DAYS * DAY_MS
+            query = query.where(or_(Visit.visited_at >= cutoff, Visit.server_created_at >= cutoff))
+        self.emit("visits", self.session.execute(query).mappings(), since)
+
+    def follow_ups(self) -> None:
+        since = self.since("follow_ups")
+        rows = self.session.execute(
+            select(FollowUp.__table__).where(
+                FollowUp.assigned_agent_id == self.principal.user_id, FollowUp.last_modified > since
+            )
+        ).mappings()
+        self.emit("follow_ups", rows, since)
+
+    def _links(self, changed_since: int | None):
+        me = self.principal.user_id
+        enrol = select(Enrollment.worker_id).where(
+            Enrollment.agent_id == me, Enrollment.deleted_at.is_(None), Enrollment.worker_id.is_not(None)
+        )
+        follow = select(FollowUp.worker_id).where(
+            FollowUp.assigned_agent_id == me, FollowUp.deleted_at.is_(None), FollowUp.worker_id.is_not(None)
+        )
+        if changed_since is not None:
+            enrol = enrol.where(Enrollment.last_modified > changed_since)
+            follow = follow.where(FollowUp.last_modified > changed_since)
+        return union(enrol, follow)
+
+    def workers(self) -> None:
+        """Workers linked to the agent's enrolments and follow-ups; newly linked ones count as created."""
+        since = self.since("workers")
+        linked = self._links(None).subquery()
+        query = select(Worker.__table__).where(Worker.id.in_(select(linked.c.worker_id)))
+        if since:
+            relinked = self._links(since).subquery()
+            entered = set(self.session.execute(select(relinked.c.worker_id)).scalars())
+            query = query.where(or_(Worker.last_modified > since, Worker.id.in_(select(relinked.c.worker_id))))
+        else:
+            entered = set()
+        for row in self.session.execute(query).mappings():
+            if row["deleted_at"] is not None:
+                if since:
+                    self.out.add("workers", "deleted", row["id"])
+                continue
+            kind = "created" if row["server_created_at"] > since or row["id"] in entered else "updated"
+            self.out.add("workers", kind, _serialize("workers", row))
+
+    def scope_exits(self) -> None:
+        """Records that left this agent's scope are deletions, unless they are (back) in scope now."""
+        if not self.lpa:
+            return
+        in_scope = {
+            "workers": set(self.session.execute(select(self._links(None).subquery().c.worker_id)).scalars()),
+        }
+        rows = self.session.execute(
+            select(ScopeExit.table_name, ScopeExit.record_id).where(
+                and_(ScopeExit.agent_id == self.principal.user_id, ScopeExit.stamp > self.lpa)
+            )
+        )
+        for table, rid in rows:
+            if table == "follow_ups":
+                owner = self.session.execute(
+                    select(FollowUp.assigned_agent_id).where(FollowUp.id == rid)
+                ).scalar_one_or_none()
+                if owner == self.principal.user_id:
+                    continue
+            elif rid in in_scope.get(table, ()):
+                continue
+            self.out.add(table, "deleted", rid)
+
+
+def pull(
+    session: Session,
+    *,
+    principal: Principal,
+    last_pulled_at: int | None,
+    pii: PiiProtector,
+    migration: Migration | None = None,
+) -> dict:
+    """Return ``{"changes", "timestamp"}`` for the agent behind ``principal``."""
+    if not principal.is_agent:
+        raise Forbidden("only agents sync; supervisors and admins use the review API")
+    timestamp = current_stamp(session)
+    puller = Puller(session, principal, pii, last_pulled_at or 0, migration)
+    puller.enrollments()
+    puller.visits(now_ms())
+    puller.follow_ups()
+    puller.workers()
+    puller.scope_exits()
+    return {"changes": puller.out.tables, "timestamp": max(timestamp, last_pulled_at or 0)}

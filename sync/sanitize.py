@@ -1,0 +1,90 @@
+"""Coerce pushed values to their column's type instead of failing the push (Backend.md push rule 10).
+
+A value that can be read as the right type is converted; one that cannot becomes ``None`` and is
+reported for that record, so one odd field never makes a phone permanently unsyncable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .tables import AUTO_COLUMNS, TABLES, ColumnType, column_names, device_columns
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_STRING = 4000
+
+
+class EnvelopeError(ValueError):
+    """The push itself is malformed (not a record's value): the whole push is refused with 422."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def coerce(value: object, kind: ColumnType) -> tuple[object, str | None]:
+    """Return ``(value, problem)``; ``problem`` is a message when the value had to be dropped."""
+    if value is None:
+        return None, None
+    if kind == "string":
+        if isinstance(value, bool):
+            return ("true" if value else "false"), None
+        if isinstance(value, int | float):
+            if isinstance(value, float) and not math.isfinite(value):
+                return None, "not a finite number"
+            return (str(int(value)) if float(value).is_integer() else str(value)), None
+        if isinstance(value, str):
+            text = value.replace("\x00", "")
+            if len(text) > MAX_STRING:
+                return text[:MAX_STRING], f"longer than {MAX_STRING} characters, truncated"
+            return text, None
+        return None, "must be a string"
+    if kind == "number":
+        if isinstance(value, bool):
+            return int(value), None
+        if isinstance(value, int | float):
+            return (value if math.isfinite(value) else None), (None if math.isfinite(value) else "not finite")
+        if isinstance(value, str):
+            try:
+                number = float(value.strip().replace(",", "."))
+            except ValueError:
+                return None, "must be a number"
+            if not math.isfinite(number):
+                return None, "not a finite number"
+            return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
+        return None, "must be a number"
+    if isinstance(value, bool):
+        return value, None
+    if value in (0, 1):
+        return bool(value), None
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1"), None
+    return None, "must be true or false"
+
+
+def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, list[str]]]:
+    """Keep the device columns of one pushed record, typed; report fields that had to be dropped.
+
+    Unknown columns are refused (``EnvelopeError``): they mean the app's schema and ours disagree,
+    which no retry can fix and which must be seen at once. Server columns are silently ignored.
+    """
+    known = column_names(table)
+    for name in raw:
+        if name != "id" and name not in known and name not in AUTO_COLUMNS:
+            raise EnvelopeError(f"{where}.{name}", f"unknown column for table {table}")
+    clean: dict = {}
+    problems: dict[str, list[str]] = {}
+    for column in device_columns(table):
+        value, problem = coerce(raw.get(column.name), column.type)
+        clean[column.name] = value
+        if problem:
+            problems.setdefault(column.name, []).append(problem)
+    return clean, problems
+
+
+def check_table_name(table: object, where: str) -> str:
+    if not isinstance(table, str) or table not in TABLES:
+        raise EnvelopeError(where, f"unknown table {str(table)[:64]!r}")
+    return table

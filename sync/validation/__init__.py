@@ -1,0 +1,1 @@
+"""Validators for what agents type: NIK, phone numbers, enrolment and visit fields."""

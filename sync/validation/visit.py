@@ -1,0 +1,30 @@
+"""Field rules for a visit: coordinates in range, a known outcome, sane accuracy (API.md §4)."""
+
+from __future__ import annotations
+
+OUTCOMES = ("enrolled", "interested", "follow_up", "refused", "not_home", "already_member")
+
+
+def check_visit(values: dict) -> dict[str, list[str]]:
+    """Return field → messages; bad coordinates are cleared so nothing downstream trusts them."""
+    errors: dict[str, list[str]] = {}
+    lat, lon = values.get("latitude"), values.get("longitude")
+    if lat is None or lon is None:
+        errors.setdefault("latitude" if lat is None else "longitude", []).append(
+            "koordinat wajib diisi / coordinates are required"
+        )
+    if lat is not None and not -90 <= lat <= 90:
+        errors.setdefault("latitude", []).append("harus antara -90 dan 90 / must be between -90 and 90")
+    if lon is not None and not -180 <= lon <= 180:
+        errors.setdefault("longitude", []).append("harus antara -180 dan 180 / must be between -180 and 180")
+    if "latitude" in errors or "longitude" in errors:
+        values["latitude"] = values["longitude"] = None
+    accuracy = values.get("accuracy_m")
+    if accuracy is not None and accuracy < 0:
+        errors.setdefault("accuracy_m", []).append("tidak boleh negatif / must not be negative")
+    outcome = values.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        errors.setdefault("outcome", []).append(f"harus salah satu dari / must be one of {', '.join(OUTCOMES)}")
+    if values.get("visited_at") is None:
+        errors.setdefault("visited_at", []).append("wajib diisi / required")
+    return errors
