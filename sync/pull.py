@@ -225,4 +225,5 @@ def pull(
     puller.follow_ups()
     puller.workers()
     puller.scope_exits()
-    return {"changes": puller.out.tables, "timestamp": max(timestamp, last_pulled_at or 0)}
+    # Never 0 (WatermelonDB refuses it) and never below what the phone already has (§3.3 rule 7).
+    return {"changes": puller.out.tables, "timestamp": max(timestamp, last_pulled_at or 0, 1)}
