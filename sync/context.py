@@ -17,6 +17,7 @@ class PushContext:
     last_pulled_at: int
     today: dt.date = field(default_factory=dt.date.today)
     branch_location: tuple[float, float] | None = None
+    applied: dict[str, list] = field(default_factory=dict)  # table → row dicts written by this push
 
     def base_row(self, record_id: str, existing: dict | None) -> dict:
         """Change-tracking columns: new rows (and resurrected ones) get a fresh ``server_created_at``."""

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import idempotency
+from . import after_apply, idempotency
 from .apply import HANDLERS
 from .changes import ParsedPush, parse_changes
 from .clock import next_stamp
 from .context import PushContext
 from .errors import Conflict, SyncError
-from .models import Enrollment, FollowUp, ScopeExit, Visit
+from .models import Branch, Enrollment, FollowUp, ScopeExit, Visit
 from .pii import PiiProtector
 from .principal import Principal
 from .writes import chunked, load_by_ids
@@ -129,8 +129,14 @@ def push(
         stored = idempotency.stored_response(session, user_id=principal.user_id, key=idempotency_key, print_=print_)
         if stored is not None:
             return PushOutcome(timestamp=stamp, replayed=True, status=stored[0], stored_body=stored[1])
+    branch = session.get(Branch, principal.branch_id) if principal.branch_id else None
     ctx = PushContext(
-        principal=principal, pii=pii, stamp=stamp, last_pulled_at=last_pulled_at, today=today or dt.date.today()
+        principal=principal,
+        pii=pii,
+        stamp=stamp,
+        last_pulled_at=last_pulled_at,
+        today=today or dt.date.today(),
+        branch_location=(branch.latitude, branch.longitude) if branch else None,
     )
     results: dict[str, dict[str, dict]] = {t: dict(v) for t, v in parsed.rejected.items()}
     loaded = _load_own(session, ctx, parsed, results)
@@ -140,6 +146,8 @@ def push(
             table_results.update(HANDLERS[table](session, ctx, list(work.upserts.values()), loaded[table]))
         _delete(session, ctx, table, work.deletes, loaded[table])
         table_results.update({rid: {"status": "deleted"} for rid in work.deletes})
+        ctx.applied[f"{table}:deleted"] = work.deletes
+    after_apply.run(session, ctx, ctx.applied)
     outcome = PushOutcome(timestamp=stamp, results=results)
     if idempotency_key:
         idempotency.remember_response(

@@ -84,4 +84,5 @@ def apply_enrollments(
         results[record.id] = result
     save_rows(session, Worker, workers, set())
     save_rows(session, Enrollment, rows, set(existing))
+    ctx.applied["enrollments"] = rows
     return results

@@ -31,4 +31,5 @@ def apply_follow_ups(
         rows.append(row)
         results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
     save_rows(session, FollowUp, rows, set(existing))
+    ctx.applied["follow_ups"] = rows
     return results

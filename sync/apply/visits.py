@@ -34,4 +34,5 @@ def apply_visits(
         rows.append(row)
         results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
     save_rows(session, Visit, rows, set(existing))
+    ctx.applied["visits"] = rows
     return results
