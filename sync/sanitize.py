@@ -9,17 +9,18 @@ from __future__ import annotations
 import math
 import re
 
+from .errors import InvalidRequest
 from .tables import AUTO_COLUMNS, TABLES, ColumnType, column_names, device_columns
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STRING = 4000
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(InvalidRequest):
     """The push itself is malformed (not a record's value): the whole push is refused with 422."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {message}", errors={field: [message]})
         self.field = field
         self.message = message
 
