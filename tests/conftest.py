@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server import create_app
 from server.config import normalize_database_url
+from server.extensions import db
 from sync.db import create_schema, make_engine, truncate_all
 from sync.models import Base
 from sync.pii import PiiProtector
@@ -70,9 +71,24 @@ def app_config(database_url) -> dict:
 
 
 @pytest.fixture(scope="session")
-def app(app_config):
+def make_app(app_config):
+    """Build extra apps with config overrides; their connection pools are closed at the end of the run."""
     os.environ.setdefault("JANGKAU_INSTANCE_DIR", tempfile.mkdtemp(prefix="jangkau-instance-"))
-    return create_app(app_config)
+    apps = []
+
+    def build(**overrides):
+        apps.append(create_app(app_config | overrides))
+        return apps[-1]
+
+    yield build
+    for built in apps:
+        with built.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

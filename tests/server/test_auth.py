@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import create_app
 from sync.models import Token
 from tests.factories import PASSWORD
 
@@ -67,9 +66,9 @@ def test_supervisor_revokes_agent_device_of_own_branch_only(api, world, engine):
     assert agent.status_code == 403
 
 
-def test_login_rate_limited_with_retry_after(app_config, world):
+def test_login_rate_limited_with_retry_after(make_app, world):
     """Past the per-user budget, login answers 429 with Retry-After, even with the right password."""
-    app = create_app(app_config | {"LOGIN_RATE_LIMIT": 3})
+    app = make_app(LOGIN_RATE_LIMIT=3)
     client = app.test_client()
     statuses = [login(client, "agen.b", "salah").status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
