@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
 
+from sync import geo
 from sync.db import configure_engine
 
 from . import config as config_module
-from . import pii
+from . import pii, web
 from .api import register_blueprints
 from .bodies import decode_body
 from .errors import register_error_handlers
@@ -31,6 +33,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_extensions(app)
     register_error_handlers(app)
     register_blueprints(api)
+    web.init_app(app)
     app.before_request(_decode_body_except_push)
     register_commands(app)
     return app
@@ -43,6 +46,10 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.init_app(app)
     app.extensions["jangkau.pii"] = pii.build(app.config)
+    try:
+        geo.configure(geo.GeoSettings.from_mapping(os.environ))
+    except ValueError as exc:
+        raise config_module.ConfigError(f"jangkau: {exc}") from exc
     with app.app_context():
         configure_engine(db.engine)
 

@@ -12,6 +12,7 @@ from sync.errors import AuthError, SyncError
 from sync.principal import Principal
 
 from .extensions import db
+from .web.session_auth import request_token
 
 
 class Forbidden(SyncError):
@@ -32,7 +33,7 @@ def current_principal() -> Principal:
     """Authenticate once per request, in a transaction of its own that ends here."""
     if "principal" not in g:
         try:
-            g.principal = sync_auth.authenticate(db.session, bearer_token())
+            g.principal = sync_auth.authenticate(db.session, request_token(bearer_token))
         finally:
             db.session.rollback()
     return g.principal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sync.pii import PiiProtector
 from . import config as config_module
 from .extensions import db
 from .pii import protector
+from .scheduler import scheduler_command
 
 
 def _fail(message: str) -> None:
@@ -108,6 +110,8 @@ def create_user_command(username, role, branch_code, full_name) -> None:
 
 def _gunicorn(host: str, port: int, workers: int) -> None:
     protector()  # refuse to start without personal-data keys
+    if not current_app.config.get("SECRET_KEY"):
+        _fail("JANGKAU_SECRET_KEY must be set: it signs supervisors' web sessions")
     argv = [
         "gunicorn",
         "--bind",
@@ -119,6 +123,9 @@ def _gunicorn(host: str, port: int, workers: int) -> None:
         "server.wsgi:app",
     ]
     click.echo("starting: " + shlex.join(argv))
+    if current_app.config["SCHEDULER"].lower() not in ("off", "0", "false", "no"):
+        # One scheduler process beside gunicorn (not one per worker); it exits with its parent.
+        subprocess.Popen([sys.executable, "-m", "server.scheduler", "--exit-with-parent"])
     os.execvp(sys.executable, [sys.executable, "-m", *argv])
 
 
@@ -148,7 +155,7 @@ def demo(ctx, host: str, port: int) -> None:
     _gunicorn(host, port, 2)
 
 
-COMMANDS = [init_db, seed_demo_command, create_branch_command, create_user_command, serve, demo]
+COMMANDS = [init_db, seed_demo_command, create_branch_command, create_user_command, serve, demo, scheduler_command]
 
 
 def _load_demo_keys() -> None:

@@ -48,6 +48,12 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SYNC_RATE_LIMIT": _int(env, "JANGKAU_SYNC_RATE_LIMIT", 120),
         "IP_RATE_LIMIT": _int(env, "JANGKAU_IP_RATE_LIMIT", 600),
         "SCHEDULER": env.get("JANGKAU_SCHEDULER", "on"),
+        # Kept as strings: the reminder settings parser accepts fractions of seconds and validates them.
+        "SCHEDULER_INTERVAL_S": env.get("JANGKAU_SCHEDULER_INTERVAL_S", "30"),
+        "REMINDER_CHANNEL": env.get("JANGKAU_REMINDER_CHANNEL", "log"),
+        "REMINDER_WEBHOOK_URL": env.get("JANGKAU_REMINDER_WEBHOOK_URL"),
+        "WEBHOOK_SECRET": env.get("JANGKAU_WEBHOOK_SECRET"),
+        "QUIET_HOURS": env.get("JANGKAU_QUIET_HOURS", "21:00-07:00"),
         "MAP_TILE_URL": env.get("JANGKAU_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "API_TITLE": "Jangkau",
         "API_VERSION": "v1",

@@ -19,3 +19,13 @@ STEPS: list[Step] = []
 def run(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
     for step in STEPS:
         step(session, ctx, applied)
+
+
+def _follow_ups(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
+    """Visit outcomes → follow-ups; enrolments cancel pending revisits (sync.follow_ups.rules)."""
+    from .follow_ups.rules import schedule_from_visits
+
+    schedule_from_visits(session, ctx, applied)
+
+
+STEPS.append(_follow_ups)

@@ -1,47 +1,54 @@
-"""Linking enrolments to canonical workers by the NIK's blind index.
+"""Linking enrolments to canonical workers during a push, with the duplicate-matching engine.
 
-The first valid enrolment of a person creates the worker and is credited; later ones become
-``duplicate`` of it. The full matching engine (typos, name variants) replaces ``resolve`` later.
+For each enrolment the candidate pool (``sync.dedup.matcher``) gives the workers it resembles. The
+best one decides: **link** (the same person: ``duplicate`` of the person's first valid enrolment, whose
+agent keeps the credit), **review** (a new person for now, with an open candidate for the supervisor;
+the enrolment stays ``verified``), or **new person**. Invalid enrolments only point at a person they
+clearly match and never create one. NIKs already in the BPJS registry make the enrolment ``duplicate``
+("already a BPU member"). Credits are recomputed for every person touched (``sync.dedup.merge``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .context import PushContext
-from .models import Enrollment, Worker, new_id
+from .dedup.compare import Person
+from .dedup.keys import worker_key_columns
+from .dedup.matcher import CandidatePool, Known, Probe, make_probe, person_of
+from .dedup.merge import REGISTRY_REASON, duplicate_reason, recompute_people
+from .dedup.model import LINK, DedupConfig, load_config
+from .models import Worker, new_id
+from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, WorkerMerge
 from .pii import mask_nik, mask_phone
-from .writes import chunked
+from .writes import chunked, save_rows
 
 VERIFIED, DUPLICATE, NEEDS_CORRECTION = "verified", "duplicate", "needs_correction"
+VALID = (VERIFIED, DUPLICATE)
+IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")
+MAX_REVIEW_CANDIDATES = 3
 
 
-class PeopleIndex:
-    """Workers and their first enrolments for a set of NIK indexes, loaded once per push."""
+@dataclass
+class PushPeople:
+    """Everything duplicate resolution writes for one push, saved in ``finish``."""
 
-    def __init__(self, session: Session, nik_indexes: set[str]):
-        self.session = session
-        self.worker_by_nik: dict[str, str] = {}
-        self.first_by_worker: dict[str, tuple[str, str]] = {}
-        for part in chunked(sorted(nik_indexes)):
-            rows = session.execute(
-                select(Worker.id, Worker.nik_index).where(Worker.nik_index.in_(part), Worker.deleted_at.is_(None))
-            )
-            self.worker_by_nik.update({nik: wid for wid, nik in rows})
-        worker_ids = sorted(set(self.worker_by_nik.values()))
-        for part in chunked(worker_ids):
-            rows = session.execute(
-                select(Enrollment.worker_id, Enrollment.id, Enrollment.agent_id, Enrollment.server_created_at)
-                .where(Enrollment.worker_id.in_(part), Enrollment.status == VERIFIED, Enrollment.deleted_at.is_(None))
-                .order_by(Enrollment.server_created_at)
-            )
-            for wid, eid, agent, _ in rows:
-                self.first_by_worker.setdefault(wid, (eid, agent))
+    workers: list[dict] = field(default_factory=list)
+    worker_updates: list[dict] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)
+    merges: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
 
 
-def new_worker_row(ctx: PushContext, row: dict, nik: str, phone_e164: str | None) -> dict:
-    """A worker made from its first valid enrolment; PII encrypted under the worker's own id."""
+def new_worker_row(
+    ctx: PushContext, row: dict, nik: str, phone_e164: str | None, keys: dict, registry_status: str | None
+) -> dict:
+    """A worker made from its first enrolment; PII encrypted under the worker's own id."""
     wid = new_id()
     pii = ctx.pii
     return {
@@ -51,53 +58,198 @@ def new_worker_row(ctx: PushContext, row: dict, nik: str, phone_e164: str | None
         "deleted_at": None,
         "created_by_device": None,
         "full_name": row["full_name"],
-        "nik_encrypted": pii.encrypt(nik, row_id=wid),
-        "nik_index": row["nik_index"],
-        "nik_head_index": pii.blind_index("nik_head", nik[:8]),
-        "nik_tail_index": pii.blind_index("nik_tail", nik[8:]),
+        "nik_encrypted": pii.encrypt(nik or None, row_id=wid),
         "nik_masked": mask_nik(nik),
         "birth_date": row["birth_date"],
         "sex": row["sex"],
         "phone_encrypted": pii.encrypt(phone_e164, row_id=wid),
-        "phone_index": pii.blind_index("phone", phone_e164),
         "phone_masked": mask_phone(phone_e164),
         "occupation": row["occupation"],
         "village": row["village"],
-        "membership_status": "registered",
+        "membership_status": registry_status or "registered",
+        "registry_status": registry_status,
         "enrolled_by_agent_id": ctx.principal.user_id,
         "enrolled_at": ctx.stamp,
+        **worker_key_columns(keys),
     }
 
 
-def resolve(
-    ctx: PushContext, index: PeopleIndex, row: dict, prev: dict | None, *, valid: bool, nik: str, phone_e164: str | None
-) -> dict | None:
-    """Set status and links on ``row``; return a new worker row when this is a new person."""
-    nik_index = row["nik_index"]
-    worker_id = index.worker_by_nik.get(nik_index) if nik_index else None
-    row.update(worker_id=worker_id, duplicate_of=None, credited_agent_id=None)
-    if not valid:
-        row["status"] = NEEDS_CORRECTION  # may point at a known person, never creates one
-        return None
-    unchanged = prev and prev.get("worker_id") and prev.get("nik_index") == nik_index
-    if unchanged and prev["status"] in (VERIFIED, DUPLICATE):
-        row.update(
-            status=prev["status"],
-            worker_id=prev["worker_id"],
-            duplicate_of=prev["duplicate_of"],
-            credited_agent_id=prev["credited_agent_id"],
+class People:
+    """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key)."""
+
+    def __init__(self, session: Session, ctx: PushContext, config: DedupConfig | None = None):
+        self.session, self.ctx = session, ctx
+        self.pool = CandidatePool(session, ctx.pii, config or load_config())
+        self.out = PushPeople()
+        self.registry: dict[str, str] = {}
+
+    def probe(self, *, nik: str, values: dict, phone_index: str | None) -> Probe:
+        person: Person = person_of(
+            nik=nik,
+            full_name=values.get("full_name"),
+            birth_date=values.get("birth_date"),
+            sex=values.get("sex"),
+            phone_index=phone_index,
+            village=values.get("village"),
         )
-        return None
-    first = index.first_by_worker.get(worker_id) if worker_id else None
-    if first and first[0] != row["id"]:
-        row.update(status=DUPLICATE, duplicate_of=first[0], credited_agent_id=first[1])
-        return None
-    row.update(status=VERIFIED, credited_agent_id=ctx.principal.user_id)
-    if worker_id:
-        index.first_by_worker[worker_id] = (row["id"], ctx.principal.user_id)
-        return None
-    worker = new_worker_row(ctx, row, nik, phone_e164)
-    row["worker_id"] = worker["id"]
-    index.worker_by_nik[nik_index] = worker["id"]
-    index.first_by_worker[worker["id"]] = (row["id"], ctx.principal.user_id)
-    return worker
+        return make_probe(person, self.ctx.pii)
+
+    def load(self, probes: list[Probe]) -> None:
+        """Candidate workers for every probe, and which NIKs are already BPJS members."""
+        self.pool.load(probes)
+        niks = sorted({p.keys["nik"] for p in probes if p.keys["nik"]})
+        for part in chunked(niks):
+            rows = self.session.execute(
+                select(RegistryEntry.nik_index, RegistryEntry.membership_status).where(
+                    RegistryEntry.nik_index.in_(part)
+                )
+            )
+            self.registry.update({nik: status for nik, status in rows})
+
+    def resolve(
+        self, row: dict, prev: dict | None, *, valid: bool, probe: Probe, nik: str, phone_e164: str | None
+    ) -> None:
+        """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on ``row``."""
+        row.update(worker_id=None, duplicate_of=None, credited_agent_id=None)
+        linked = prev is not None and prev.get("deleted_at") is None and prev.get("worker_id")
+        if linked and prev["status"] in VALID and valid:
+            self._keep(row, prev, nik, phone_e164, probe)
+            return
+        if linked and prev["status"] in VALID:
+            self.out.touched.add(prev["worker_id"])  # it may have been the person's first: recompute credit
+        ranked = self.pool.rank(probe)
+        top = ranked[0] if ranked else None
+        if not valid:
+            row["status"] = NEEDS_CORRECTION  # may point at a known person, never creates one
+            if top and top.verdict.outcome == LINK:
+                row["worker_id"] = top.worker.id
+            return
+        registry = self.registry.get(probe.keys["nik"] or "")
+        if top and top.verdict.outcome == LINK:
+            self._link(row, top, registry)
+        else:
+            self._new_person(row, probe, nik, phone_e164, registry, ranked)
+
+    def _keep(self, row: dict, prev: dict, nik: str, phone_e164: str | None, probe: Probe) -> None:
+        """An edit of a linked enrolment keeps its person; the person's source record refreshes it."""
+        for name in ("status", "status_reason", "worker_id", "duplicate_of", "credited_agent_id"):
+            row[name] = prev[name]
+        if prev["status"] == VERIFIED and any(row.get(k) != prev.get(k) for k in IDENTITY):
+            wid = prev["worker_id"]
+            pii = self.ctx.pii
+            self.out.worker_updates.append(
+                {
+                    "id": wid,
+                    "last_modified": self.ctx.stamp,
+                    "full_name": row["full_name"],
+                    "nik_encrypted": pii.encrypt(nik or None, row_id=wid),
+                    "nik_masked": mask_nik(nik),
+                    "birth_date": row["birth_date"],
+                    "sex": row["sex"],
+                    "phone_encrypted": pii.encrypt(phone_e164, row_id=wid),
+                    "phone_masked": mask_phone(phone_e164),
+                    "village": row["village"],
+                    **worker_key_columns(probe.keys),
+                }
+            )
+
+    def _link(self, row: dict, top, registry: str | None) -> None:
+        worker: Known = top.worker
+        me = self.ctx.principal
+        row["worker_id"] = worker.id
+        reasons = ", ".join(top.verdict.reasons)
+        if registry or worker.registry_status:
+            row.update(status=DUPLICATE, status_reason=REGISTRY_REASON)
+        elif worker.first and worker.first[0] != row["id"]:
+            row.update(
+                status=DUPLICATE,
+                duplicate_of=worker.first[0],
+                credited_agent_id=worker.first[1],
+                status_reason=duplicate_reason(worker.first[0], reasons),
+            )
+        else:
+            row.update(status=VERIFIED, credited_agent_id=me.user_id)
+            worker.first = (row["id"], me.user_id, me.branch_id)
+        self.out.touched.add(worker.id)
+        cid, mid = new_id(), new_id()
+        self.out.candidates.append(
+            self._candidate(cid, row, None, worker, top.verdict, status="merged") | {"merge_id": mid}
+        )
+        self.out.merges.append(
+            {
+                "id": mid,
+                "survivor_worker_id": worker.id,
+                "absorbed_worker_id": None,
+                "candidate_id": cid,
+                "snapshot": json.dumps({"enrollments": {row["id"]: None}}),
+                "created_at": self.ctx.stamp,
+                "created_by": None,
+                "undone_at": None,
+                "undone_by": None,
+            }
+        )
+        self.out.decisions.append(
+            {
+                "candidate_id": cid,
+                "merge_id": mid,
+                "action": "auto_link",
+                "user_id": None,
+                "at": self.ctx.stamp,
+                "stamp": self.ctx.stamp,
+                "note": f"p={top.verdict.probability:.4f}: {reasons}",
+            }
+        )
+
+    def _new_person(self, row, probe: Probe, nik: str, phone_e164, registry: str | None, ranked) -> None:
+        me = self.ctx.principal
+        worker = new_worker_row(self.ctx, row, nik, phone_e164, probe.keys, registry)
+        self.out.workers.append(worker)
+        row["worker_id"] = worker["id"]
+        if registry:
+            row.update(status=DUPLICATE, status_reason=REGISTRY_REASON)
+            first = None
+        else:
+            row.update(status=VERIFIED, credited_agent_id=me.user_id)
+            first = (row["id"], me.user_id, me.branch_id)
+        self.pool.add(Known(worker["id"], probe.person, first, registry), probe.keys)
+        if registry:
+            return
+        for scored in ranked[:MAX_REVIEW_CANDIDATES]:
+            self.out.candidates.append(self._candidate(new_id(), row, worker["id"], scored.worker, scored.verdict))
+
+    def _candidate(self, cid: str, row: dict, worker_id, other: Known, verdict, status: str = "open") -> dict:
+        return {
+            "id": cid,
+            "enrollment_id": row["id"],
+            "worker_id": worker_id,
+            "other_worker_id": other.id,
+            "other_enrollment_id": other.first[0] if other.first else None,
+            "branch_id": self.ctx.principal.branch_id,
+            "other_branch_id": other.first[2] if other.first else None,
+            "score": round(verdict.probability, 6),
+            "match_weight": round(verdict.weight, 4),
+            "reasons": json.dumps(verdict.reasons + [f"not linked: {b}" for b in verdict.blockers]),
+            "levels": json.dumps(verdict.levels),
+            "status": status,
+            "created_at": self.ctx.stamp,
+            "decided_at": self.ctx.stamp if status != "open" else None,
+            "decided_by": None,
+            "note": None,
+            "merge_id": None,
+        }
+
+    def save_workers(self) -> None:
+        """New and refreshed workers; call before the enrolments are written."""
+        save_rows(self.session, Worker, self.out.workers, set())
+        save_rows(self.session, Worker, self.out.worker_updates, {w["id"] for w in self.out.worker_updates})
+
+    def finish(self) -> dict[str, dict]:
+        """Write candidates, merges and decisions, recompute credits; returns changed enrolments' fates."""
+        for model, rows in (
+            (DuplicateCandidate, self.out.candidates),
+            (WorkerMerge, self.out.merges),
+            (DedupDecision, self.out.decisions),
+        ):
+            if rows:
+                self.session.execute(insert(model), rows)
+        return recompute_people(self.session, self.out.touched, self.ctx.stamp)

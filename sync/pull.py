@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from .clock import current_stamp, now_ms
@@ -151,7 +151,8 @@ class Puller:
         ).mappings()
         self.emit("follow_ups", rows, since)
 
-    def _links(self, changed_since: int | None):
+    def _links(self, linked_by: int | None = None):
+        """Ids of workers linked to the agent's live enrolments and follow-ups (``linked_by``: links made by then)."""
         me = self.principal.user_id
         enrol = select(Enrollment.worker_id).where(
             Enrollment.agent_id == me, Enrollment.deleted_at.is_(None), Enrollment.worker_id.is_not(None)
@@ -159,36 +160,37 @@ class Puller:
         follow = select(FollowUp.worker_id).where(
             FollowUp.assigned_agent_id == me, FollowUp.deleted_at.is_(None), FollowUp.worker_id.is_not(None)
         )
-        if changed_since is not None:
-            enrol = enrol.where(Enrollment.last_modified > changed_since)
-            follow = follow.where(FollowUp.last_modified > changed_since)
-        return union(enrol, follow)
+        if linked_by is not None:
+            linked_at = func.coalesce(Enrollment.worker_linked_at, Enrollment.server_created_at)
+            enrol = enrol.where(linked_at <= linked_by)
+            follow = follow.where(FollowUp.server_created_at <= linked_by)
+        return union(enrol, follow).subquery()
 
     def workers(self) -> None:
-        """Workers linked to the agent's enrolments and follow-ups; newly linked ones count as created."""
+        """Workers linked to the agent's records: `created` when new to the phone (new, or newly linked)."""
         since = self.since("workers")
-        linked = self._links(None).subquery()
+        linked = self._links()
         query = select(Worker.__table__).where(Worker.id.in_(select(linked.c.worker_id)))
         if since:
-            relinked = self._links(since).subquery()
-            entered = set(self.session.execute(select(relinked.c.worker_id)).scalars())
-            query = query.where(or_(Worker.last_modified > since, Worker.id.in_(select(relinked.c.worker_id))))
-        else:
-            entered = set()
+            before = self._links(since)
+            was_in_scope = Worker.id.in_(select(before.c.worker_id))
+            query = select(Worker.__table__, was_in_scope.label("was_in_scope")).where(
+                Worker.id.in_(select(linked.c.worker_id)), or_(Worker.last_modified > since, ~was_in_scope)
+            )
         for row in self.session.execute(query).mappings():
             if row["deleted_at"] is not None:
                 if since:
                     self.out.add("workers", "deleted", row["id"])
                 continue
-            kind = "created" if row["server_created_at"] > since or row["id"] in entered else "updated"
-            self.out.add("workers", kind, _serialize("workers", row))
+            known = since and row["server_created_at"] <= since and row["was_in_scope"]
+            self.out.add("workers", "updated" if known else "created", _serialize("workers", row))
 
     def scope_exits(self) -> None:
         """Records that left this agent's scope are deletions, unless they are (back) in scope now."""
         if not self.lpa:
             return
         in_scope = {
-            "workers": set(self.session.execute(select(self._links(None).subquery().c.worker_id)).scalars()),
+            "workers": set(self.session.execute(select(self._links().c.worker_id)).scalars()),
         }
         rows = self.session.execute(
             select(ScopeExit.table_name, ScopeExit.record_id).where(

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from ..changes import PushedRecord
 from ..context import PushContext
-from ..models import Enrollment, Worker
-from ..people import NEEDS_CORRECTION, PeopleIndex, resolve
+from ..models import Enrollment
+from ..people import NEEDS_CORRECTION, People
 from ..pii import mask_nik, mask_phone
 from ..validation.enrollment import check_enrollment
 from ..writes import save_rows
@@ -35,10 +35,14 @@ def apply_enrollments(
         for name, messages in record.problems.items():
             check.errors.setdefault(name, []).extend(messages)
         checks.append(check)
-    nik_indexes = {pii.blind_index("nik", c.nik_digits) for c in checks if len(c.nik_digits) == 16}
-    index = PeopleIndex(session, {n for n in nik_indexes if n})
-    rows, workers, results = [], [], {}
-    for record, check in zip(records, checks, strict=True):
+    people = People(session, ctx)
+    probes = [
+        people.probe(nik=c.nik_digits, values=c.values, phone_index=pii.blind_index("phone", c.phone_e164))
+        for c in checks
+    ]
+    people.load(probes)
+    rows, results = [], {}
+    for record, check, probe in zip(records, checks, probes, strict=True):
         prev = existing.get(record.id)
         values = check.values
         nik = check.nik_digits if len(check.nik_digits) == 16 else None
@@ -68,10 +72,14 @@ def apply_enrollments(
             "captured_at",
         ):
             row[name] = values.get(name)
-        worker = resolve(ctx, index, row, prev, valid=not check.errors, nik=nik or "", phone_e164=check.phone_e164)
-        if worker:
-            workers.append(worker)
-        row["status_reason"] = _status_reason(row["status"], check.errors)
+        row["status_reason"] = None
+        people.resolve(
+            row, prev, valid=not check.errors, probe=probe, nik=check.nik_digits, phone_e164=check.phone_e164
+        )
+        relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
+        row["worker_linked_at"] = ctx.stamp if relinked else prev.get("worker_linked_at")
+        if not row["status_reason"] or row["status"] == NEEDS_CORRECTION:
+            row["status_reason"] = _status_reason(row["status"], check.errors)
         rows.append(row)
         result = {"status": row["status"]}
         if check.errors:
@@ -82,7 +90,16 @@ def apply_enrollments(
             if row[name]:
                 result[name] = row[name]
         results[record.id] = result
-    save_rows(session, Worker, workers, set())
+    people.save_workers()
     save_rows(session, Enrollment, rows, set(existing))
+    by_id = {row["id"]: row for row in rows}
+    for rid, values in people.finish().items():  # credits recomputed for every person touched
+        if rid in by_id:
+            by_id[rid].update(values)
+        if rid in results:
+            results[rid].update(status=values["status"])
+            results[rid].pop("duplicate_of", None)
+            if values["duplicate_of"]:
+                results[rid]["duplicate_of"] = values["duplicate_of"]
     ctx.applied["enrollments"] = rows
     return results

@@ -1,4 +1,9 @@
-"""Visits in a push: validate coordinates and fields, store with the problems found."""
+"""Visits in a push: validate coordinates and fields, enrich and flag them (``sync.geo``), store them.
+
+Enrichment runs before ``save_rows`` so every row is written once, with its province, regency, zone,
+branch distance and flags; the stored neighbours whose flags the push changes are updated in the same
+transaction, with the same stamp. Each visit's result carries its ``flags`` (API.md §3.8).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import json
 
 from sqlalchemy.orm import Session
 
+from .. import after_apply
 from ..changes import PushedRecord
 from ..context import PushContext
+from ..geo import process_pushed_visits, refresh_after_delete
 from ..models import Visit
 from ..tables import device_columns
 from ..validation.visit import check_visit
@@ -33,6 +40,14 @@ def apply_visits(
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
         results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
+    process_pushed_visits(session, ctx, rows, existing)
+    for row in rows:
+        results[row["id"]]["flags"] = row["flags"] or ""
     save_rows(session, Visit, rows, set(existing))
     ctx.applied["visits"] = rows
     return results
+
+
+# Deleting a visit changes its neighbours' sequence flags too; deletions are applied after the handlers.
+if refresh_after_delete not in after_apply.STEPS:
+    after_apply.STEPS.append(refresh_after_delete)

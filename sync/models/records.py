@@ -6,7 +6,7 @@ stored encrypted with keyed blind indexes beside them (DOMAIN.md "Personal data"
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, SyncedMixin
@@ -33,6 +33,11 @@ class Worker(SyncedMixin, Base):
     membership_status: Mapped[str] = mapped_column(String(16), default="registered")
     enrolled_by_agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+    # Duplicate-detection blocking keys (sync/dedup/keys.py): each an indexed exact-match lookup.
+    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    name_dob_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    dob_village_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    registry_status: Mapped[str | None] = mapped_column(String(16))  # set when already a BPU member
 
 
 class Enrollment(SyncedMixin, Base):
@@ -63,6 +68,8 @@ class Enrollment(SyncedMixin, Base):
     validation_errors: Mapped[str | None] = mapped_column(Text)
     validation_warnings: Mapped[str | None] = mapped_column(Text)
     worker_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Stamp of the last change of worker_id: a pull tells a worker entering an agent's scope from one it has.
+    worker_linked_at: Mapped[int | None] = mapped_column(BigInteger)
     duplicate_of: Mapped[str | None] = mapped_column(String(64))
     credited_agent_id: Mapped[str | None] = mapped_column(String(64))
 
@@ -73,6 +80,28 @@ class Visit(SyncedMixin, Base):
         Index("ix_visits_agent_modified", "agent_id", "last_modified"),
         Index("ix_visits_branch_visited", "branch_id", "visited_at"),
         Index("ix_visits_lat_lon", "latitude", "longitude"),
+        Index("ix_visits_agent_visited", "agent_id", "visited_at"),  # an agent's visits around a time (sync.geo)
+        # The map (sync.visit_queries): a bbox is a longitude range first (Indonesia is wide, not tall); the
+        # filter columns ride along so PostgreSQL answers a district view from the index alone.
+        Index(
+            "ix_visits_map",
+            "longitude",
+            "latitude",
+            postgresql_include=["id", "branch_id", "agent_id", "visited_at", "outcome", "flags"],
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        # A supervisor's branch, newest first (the visit list's order, NULL times first as a backward scan gives
+        # them), carrying what the map reads: branch views never touch the table.
+        Index(
+            "ix_visits_branch_map",
+            "branch_id",
+            "visited_at",
+            "id",
+            postgresql_include=["latitude", "longitude", "agent_id", "outcome", "flags"],
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
     )
 
     agent_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -95,6 +124,11 @@ class Visit(SyncedMixin, Base):
     distance_from_branch_km: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[str | None] = mapped_column(String(200))
     validation_errors: Mapped[str | None] = mapped_column(Text)
+    # Server-only, never synced (sync.geo): why each flag was raised (JSON flag → reason), and how the
+    # regency was found: "inside" its polygon, or "nearest" polygon within 2 km (approximate), how far.
+    flag_reasons: Mapped[str | None] = mapped_column(Text)
+    location_match: Mapped[str | None] = mapped_column(String(8))
+    location_match_km: Mapped[float | None] = mapped_column(Float)
 
 
 class FollowUp(SyncedMixin, Base):

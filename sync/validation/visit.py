@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 OUTCOMES = ("enrolled", "interested", "follow_up", "refused", "not_home", "already_member")
+# WatermelonDB numbers are JavaScript doubles: beyond 2**53 they are no longer whole milliseconds, and far
+# beyond it they do not fit the BIGINT column or the time arithmetic of the flags (sync.geo).
+MAX_EPOCH_MS = 2**53
 
 
 def check_visit(values: dict) -> dict[str, list[str]]:
-    """Return field → messages; bad coordinates are cleared so nothing downstream trusts them."""
+    """Return field → messages; bad coordinates and times are cleared so nothing downstream trusts them
+    (``sync.geo`` enriches and flags only what is left)."""
     errors: dict[str, list[str]] = {}
     lat, lon = values.get("latitude"), values.get("longitude")
     if lat is None or lon is None:
@@ -25,6 +29,10 @@ def check_visit(values: dict) -> dict[str, list[str]]:
     outcome = values.get("outcome")
     if outcome is not None and outcome not in OUTCOMES:
         errors.setdefault("outcome", []).append(f"harus salah satu dari / must be one of {', '.join(OUTCOMES)}")
-    if values.get("visited_at") is None:
+    visited_at = values.get("visited_at")
+    if visited_at is None:
         errors.setdefault("visited_at", []).append("wajib diisi / required")
+    elif not 0 <= visited_at < MAX_EPOCH_MS:
+        errors.setdefault("visited_at", []).append("harus milidetik sejak epoch / must be milliseconds since the epoch")
+        values["visited_at"] = None
     return errors

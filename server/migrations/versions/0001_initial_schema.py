@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4a94b2fc2d69
+Revision ID: d26fe63675cc
 Revises: 
-Create Date: 2026-11-24 09:01:17.018972
+Create Date: 2026-11-24 10:19:10.346192
 
 """
 from alembic import op
@@ -43,6 +43,50 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_branches')),
     sa.UniqueConstraint('code', name=op.f('uq_branches_code'))
     )
+    op.create_table('dedup_decisions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('candidate_id', sa.String(length=64), nullable=True),
+    sa.Column('merge_id', sa.String(length=64), nullable=True),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('user_id', sa.String(length=64), nullable=True),
+    sa.Column('at', sa.BigInteger(), nullable=False),
+    sa.Column('stamp', sa.BigInteger(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dedup_decisions'))
+    )
+    with op.batch_alter_table('dedup_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dedup_decisions_candidate_id'), ['candidate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dedup_decisions_merge_id'), ['merge_id'], unique=False)
+
+    op.create_table('duplicate_candidates',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('enrollment_id', sa.String(length=64), nullable=False),
+    sa.Column('worker_id', sa.String(length=64), nullable=True),
+    sa.Column('other_worker_id', sa.String(length=64), nullable=False),
+    sa.Column('other_enrollment_id', sa.String(length=64), nullable=True),
+    sa.Column('branch_id', sa.String(length=64), nullable=True),
+    sa.Column('other_branch_id', sa.String(length=64), nullable=True),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('match_weight', sa.Float(), nullable=False),
+    sa.Column('reasons', sa.Text(), nullable=False),
+    sa.Column('levels', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('decided_at', sa.BigInteger(), nullable=True),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('merge_id', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_duplicate_candidates'))
+    )
+    with op.batch_alter_table('duplicate_candidates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_duplicate_candidates_branch_id'), ['branch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_duplicate_candidates_enrollment_id'), ['enrollment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_duplicate_candidates_other_branch_id'), ['other_branch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_duplicate_candidates_other_worker_id'), ['other_worker_id'], unique=False)
+        batch_op.create_index('ix_duplicate_candidates_pair', ['worker_id', 'other_worker_id'], unique=False)
+        batch_op.create_index('ix_duplicate_candidates_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_duplicate_candidates_worker_id'), ['worker_id'], unique=False)
+
     op.create_table('enrollments',
     sa.Column('agent_id', sa.String(length=64), nullable=False),
     sa.Column('branch_id', sa.String(length=64), nullable=True),
@@ -68,6 +112,7 @@ def upgrade():
     sa.Column('validation_errors', sa.Text(), nullable=True),
     sa.Column('validation_warnings', sa.Text(), nullable=True),
     sa.Column('worker_id', sa.String(length=64), nullable=True),
+    sa.Column('worker_linked_at', sa.BigInteger(), nullable=True),
     sa.Column('duplicate_of', sa.String(length=64), nullable=True),
     sa.Column('credited_agent_id', sa.String(length=64), nullable=True),
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -120,6 +165,20 @@ def upgrade():
     sa.Column('created_at', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('user_id', 'key', name=op.f('pk_idempotency_keys'))
     )
+    op.create_table('payments',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('worker_id', sa.String(length=64), nullable=False),
+    sa.Column('contribution_month', sa.String(length=7), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('paid_at', sa.BigInteger(), nullable=False),
+    sa.Column('imported_at', sa.BigInteger(), nullable=False),
+    sa.Column('imported_by', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('worker_id', 'contribution_month', name='uq_payments_worker_month')
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_worker_id'), ['worker_id'], unique=False)
+
     op.create_table('push_archive',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.String(length=64), nullable=True),
@@ -143,6 +202,69 @@ def upgrade():
     sa.Column('count', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', 'window_start', name=op.f('pk_rate_limits'))
     )
+    op.create_table('registry_entries',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('nik_index', sa.String(length=64), nullable=False),
+    sa.Column('nik_masked', sa.String(length=32), nullable=False),
+    sa.Column('full_name', sa.String(length=200), nullable=True),
+    sa.Column('birth_date', sa.String(length=10), nullable=True),
+    sa.Column('membership_status', sa.String(length=16), nullable=False),
+    sa.Column('imported_at', sa.BigInteger(), nullable=False),
+    sa.Column('imported_by', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_entries')),
+    sa.UniqueConstraint('nik_index', name=op.f('uq_registry_entries_nik_index'))
+    )
+    op.create_table('reminder_day_slots',
+    sa.Column('recipient_key', sa.String(length=100), nullable=False),
+    sa.Column('local_day', sa.String(length=10), nullable=False),
+    sa.Column('reminder_id', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('recipient_key', 'local_day', name=op.f('pk_reminder_day_slots'))
+    )
+    op.create_table('reminder_opt_outs',
+    sa.Column('phone_index', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('phone_index', name=op.f('pk_reminder_opt_outs'))
+    )
+    op.create_table('reminders',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('recipient_type', sa.String(length=16), nullable=False),
+    sa.Column('recipient_id', sa.String(length=64), nullable=False),
+    sa.Column('worker_id', sa.String(length=64), nullable=True),
+    sa.Column('branch_id', sa.String(length=64), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('timezone', sa.String(length=32), nullable=False),
+    sa.Column('subject_month', sa.String(length=7), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=128), nullable=True),
+    sa.Column('due_at', sa.BigInteger(), nullable=False),
+    sa.Column('send_after', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', sa.BigInteger(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=100), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', sa.BigInteger(), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders')),
+    sa.UniqueConstraint('dedupe_key', name='uq_reminders_dedupe_key')
+    )
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminders_branch_id'), ['branch_id'], unique=False)
+        batch_op.create_index('ix_reminders_claimable', ['status', 'send_after'], unique=False)
+        batch_op.create_index('ix_reminders_recipient', ['recipient_type', 'recipient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminders_worker_id'), ['worker_id'], unique=False)
+
+    op.create_table('scheduler_jobs',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('next_run_at', sa.BigInteger(), nullable=False),
+    sa.Column('lease_until', sa.BigInteger(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=100), nullable=True),
+    sa.Column('last_run_at', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_jobs'))
+    )
     op.create_table('scope_exits',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('agent_id', sa.String(length=64), nullable=False),
@@ -160,6 +282,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_clock'))
     )
     op.execute("INSERT INTO sync_clock (id, value) VALUES (1, 0)")
+
+    op.create_table('visit_flag_reviews',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('visit_id', sa.String(length=64), nullable=False),
+    sa.Column('flag', sa.String(length=32), nullable=False),
+    sa.Column('decision', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('reviewed_by', sa.String(length=64), nullable=False),
+    sa.Column('reviewed_by_username', sa.String(length=100), nullable=False),
+    sa.Column('reviewed_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_flag_reviews'))
+    )
+    with op.batch_alter_table('visit_flag_reviews', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_flag_reviews_visit_flag', ['visit_id', 'flag', 'reviewed_at'], unique=False)
 
     op.create_table('visits',
     sa.Column('agent_id', sa.String(length=64), nullable=False),
@@ -182,6 +318,9 @@ def upgrade():
     sa.Column('distance_from_branch_km', sa.Float(), nullable=True),
     sa.Column('flags', sa.String(length=200), nullable=True),
     sa.Column('validation_errors', sa.Text(), nullable=True),
+    sa.Column('flag_reasons', sa.Text(), nullable=True),
+    sa.Column('location_match', sa.String(length=8), nullable=True),
+    sa.Column('location_match_km', sa.Float(), nullable=True),
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('server_created_at', sa.BigInteger(), nullable=False),
     sa.Column('last_modified', sa.BigInteger(), nullable=False),
@@ -192,10 +331,29 @@ def upgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visits_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index('ix_visits_agent_modified', ['agent_id', 'last_modified'], unique=False)
+        batch_op.create_index('ix_visits_agent_visited', ['agent_id', 'visited_at'], unique=False)
+        batch_op.create_index('ix_visits_branch_map', ['branch_id', 'visited_at', 'id'], unique=False, postgresql_include=['latitude', 'longitude', 'agent_id', 'outcome', 'flags'], postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index('ix_visits_branch_visited', ['branch_id', 'visited_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_last_modified'), ['last_modified'], unique=False)
         batch_op.create_index('ix_visits_lat_lon', ['latitude', 'longitude'], unique=False)
+        batch_op.create_index('ix_visits_map', ['longitude', 'latitude'], unique=False, postgresql_include=['id', 'branch_id', 'agent_id', 'visited_at', 'outcome', 'flags'], postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_visits_visited_at'), ['visited_at'], unique=False)
+
+    op.create_table('worker_merges',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('survivor_worker_id', sa.String(length=64), nullable=False),
+    sa.Column('absorbed_worker_id', sa.String(length=64), nullable=True),
+    sa.Column('candidate_id', sa.String(length=64), nullable=True),
+    sa.Column('snapshot', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('undone_at', sa.BigInteger(), nullable=True),
+    sa.Column('undone_by', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_worker_merges'))
+    )
+    with op.batch_alter_table('worker_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_worker_merges_absorbed_worker_id'), ['absorbed_worker_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_worker_merges_survivor_worker_id'), ['survivor_worker_id'], unique=False)
 
     op.create_table('workers',
     sa.Column('full_name', sa.String(length=200), nullable=True),
@@ -214,6 +372,10 @@ def upgrade():
     sa.Column('membership_status', sa.String(length=16), nullable=False),
     sa.Column('enrolled_by_agent_id', sa.String(length=64), nullable=True),
     sa.Column('enrolled_at', sa.BigInteger(), nullable=True),
+    sa.Column('name_key', sa.String(length=64), nullable=True),
+    sa.Column('name_dob_key', sa.String(length=64), nullable=True),
+    sa.Column('dob_village_key', sa.String(length=64), nullable=True),
+    sa.Column('registry_status', sa.String(length=16), nullable=True),
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('server_created_at', sa.BigInteger(), nullable=False),
     sa.Column('last_modified', sa.BigInteger(), nullable=False),
@@ -222,8 +384,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_workers'))
     )
     with op.batch_alter_table('workers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_workers_dob_village_key'), ['dob_village_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_workers_enrolled_by_agent_id'), ['enrolled_by_agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_workers_last_modified'), ['last_modified'], unique=False)
+        batch_op.create_index(batch_op.f('ix_workers_name_dob_key'), ['name_dob_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_workers_name_key'), ['name_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_workers_nik_head_index'), ['nik_head_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_workers_nik_index'), ['nik_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_workers_nik_tail_index'), ['nik_tail_index'], unique=False)
@@ -300,30 +465,60 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_workers_nik_tail_index'))
         batch_op.drop_index(batch_op.f('ix_workers_nik_index'))
         batch_op.drop_index(batch_op.f('ix_workers_nik_head_index'))
+        batch_op.drop_index(batch_op.f('ix_workers_name_key'))
+        batch_op.drop_index(batch_op.f('ix_workers_name_dob_key'))
         batch_op.drop_index(batch_op.f('ix_workers_last_modified'))
         batch_op.drop_index(batch_op.f('ix_workers_enrolled_by_agent_id'))
+        batch_op.drop_index(batch_op.f('ix_workers_dob_village_key'))
 
     op.drop_table('workers')
+    with op.batch_alter_table('worker_merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_worker_merges_survivor_worker_id'))
+        batch_op.drop_index(batch_op.f('ix_worker_merges_absorbed_worker_id'))
+
+    op.drop_table('worker_merges')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_visited_at'))
+        batch_op.drop_index('ix_visits_map', postgresql_include=['id', 'branch_id', 'agent_id', 'visited_at', 'outcome', 'flags'], postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
         batch_op.drop_index('ix_visits_lat_lon')
         batch_op.drop_index(batch_op.f('ix_visits_last_modified'))
         batch_op.drop_index('ix_visits_branch_visited')
+        batch_op.drop_index('ix_visits_branch_map', postgresql_include=['latitude', 'longitude', 'agent_id', 'outcome', 'flags'], postgresql_where=sa.text('deleted_at IS NULL'), sqlite_where=sa.text('deleted_at IS NULL'))
+        batch_op.drop_index('ix_visits_agent_visited')
         batch_op.drop_index('ix_visits_agent_modified')
         batch_op.drop_index(batch_op.f('ix_visits_agent_id'))
 
     op.drop_table('visits')
+    with op.batch_alter_table('visit_flag_reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_flag_reviews_visit_flag')
+
+    op.drop_table('visit_flag_reviews')
     op.drop_table('sync_clock')
     with op.batch_alter_table('scope_exits', schema=None) as batch_op:
         batch_op.drop_index('ix_scope_exits_agent_stamp')
 
     op.drop_table('scope_exits')
+    op.drop_table('scheduler_jobs')
+    with op.batch_alter_table('reminders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminders_worker_id'))
+        batch_op.drop_index('ix_reminders_recipient')
+        batch_op.drop_index('ix_reminders_claimable')
+        batch_op.drop_index(batch_op.f('ix_reminders_branch_id'))
+
+    op.drop_table('reminders')
+    op.drop_table('reminder_opt_outs')
+    op.drop_table('reminder_day_slots')
+    op.drop_table('registry_entries')
     op.drop_table('rate_limits')
     with op.batch_alter_table('push_archive', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_push_archive_user_id'))
         batch_op.drop_index(batch_op.f('ix_push_archive_received_at'))
 
     op.drop_table('push_archive')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_worker_id'))
+
+    op.drop_table('payments')
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_ups_visit_id'))
@@ -343,6 +538,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_enrollments_agent_id'))
 
     op.drop_table('enrollments')
+    with op.batch_alter_table('duplicate_candidates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_duplicate_candidates_worker_id'))
+        batch_op.drop_index('ix_duplicate_candidates_status_created')
+        batch_op.drop_index('ix_duplicate_candidates_pair')
+        batch_op.drop_index(batch_op.f('ix_duplicate_candidates_other_worker_id'))
+        batch_op.drop_index(batch_op.f('ix_duplicate_candidates_other_branch_id'))
+        batch_op.drop_index(batch_op.f('ix_duplicate_candidates_enrollment_id'))
+        batch_op.drop_index(batch_op.f('ix_duplicate_candidates_branch_id'))
+
+    op.drop_table('duplicate_candidates')
+    with op.batch_alter_table('dedup_decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dedup_decisions_merge_id'))
+        batch_op.drop_index(batch_op.f('ix_dedup_decisions_candidate_id'))
+
+    op.drop_table('dedup_decisions')
     op.drop_table('branches')
     with op.batch_alter_table('access_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_log_user_id'))

@@ -1,0 +1,30 @@
+"""Enrolment lists for agents, supervisors and admins (API.md §5), scoped in the query."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from schemas.dedup import EnrollmentListArgsSchema, EnrollmentPageSchema
+from sync.dedup import review
+
+from ..auth import auth_required, current_principal
+from ..extensions import db
+
+blp = Blueprint("enrollments", __name__, url_prefix="/api/v1", description="Enrolments")
+FILTERS = ("status", "branch_id", "agent_id", "worker_id", "date_from", "date_to")
+
+
+@blp.route("/enrollments")
+@blp.arguments(EnrollmentListArgsSchema, location="query")
+@blp.response(200, EnrollmentPageSchema)
+@auth_required()
+def list_enrollments(args):
+    """Enrolments in scope (agent: own, supervisor: branch, admin: all), newest first, NIK and phone masked."""
+    try:
+        filters = review.EnrollmentFilters(**{name: args.get(name) for name in FILTERS})
+        page = review.list_enrollments(
+            db.session, principal=current_principal(), filters=filters, limit=args["limit"], cursor=args["cursor"]
+        )
+        return {"items": [review.enrollment_json(e) for e in page.items], "next_cursor": page.next_cursor}
+    finally:
+        db.session.rollback()

@@ -1,0 +1,107 @@
+"""Reminders (API.md §5, §6): supervisors' messages, the outbox with retry, and the gateway's STOP hook."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from schemas.reminders import (
+    OptOutResultSchema,
+    OptOutSchema,
+    ReminderCreateSchema,
+    ReminderListArgsSchema,
+    ReminderPageSchema,
+    ReminderSchema,
+)
+from sync.channels import SIGNATURE_HEADER, verify
+from sync.clock import now_ms
+from sync.errors import AuthError
+from sync.pii import mask_phone
+from sync.reminders import manage
+
+from ..auth import auth_required, current_principal
+from ..extensions import db
+from ..pii import protector
+from ..scheduler import dispatch_settings
+
+blp = Blueprint("reminders", __name__, url_prefix="/api/v1", description="Reminders and their dispatch")
+
+
+@blp.route("/reminders", methods=["POST"])
+@blp.arguments(ReminderCreateSchema)
+@blp.response(201, ReminderSchema)
+@blp.alt_response(404, description="The agent or worker is outside the caller's scope")
+@auth_required("supervisor", "admin")
+def create_reminder(args):
+    """A message to one of the caller's agents or workers, dispatched like every reminder."""
+    try:
+        reminder = manage.send_message(db.session, principal=current_principal(), values=args, now=now_ms())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return reminder
+
+
+@blp.route("/reminders")
+@blp.arguments(ReminderListArgsSchema, location="query")
+@blp.response(200, ReminderPageSchema)
+@auth_required("supervisor", "admin")
+def list_reminders(args):
+    """Reminders of the caller's branch (admins: all), newest first; ``status=dead`` lists what gave up."""
+    try:
+        page = manage.list_reminders(db.session, principal=current_principal(), **args)
+        return {"items": page.items, "next_cursor": page.next_cursor}
+    finally:
+        db.session.rollback()
+
+
+@blp.route("/reminders/<string:reminder_id>/retry", methods=["POST"])
+@blp.response(200, ReminderSchema)
+@blp.alt_response(404, description="No such reminder in the caller's scope")
+@blp.alt_response(409, description="The reminder is pending or already sent")
+@auth_required("supervisor", "admin")
+def retry_reminder(reminder_id: str):
+    """Put a failed, dead or cancelled reminder back in the outbox with a fresh attempt count."""
+    try:
+        reminder = manage.retry(db.session, principal=current_principal(), reminder_id=reminder_id, now=now_ms())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return reminder
+
+
+def _gateway_authenticated() -> None:
+    """The gateway signs the body with the webhook secret (or sends it as a bearer token)."""
+    secret = dispatch_settings(current_app.config).webhook_secret
+    body = request.get_data(cache=True)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    bearer_ok = bool(secret) and scheme.lower() == "bearer" and _same(token.strip(), secret)
+    if not (verify(body, secret, request.headers.get(SIGNATURE_HEADER)) or bearer_ok):
+        raise AuthError(
+            "sign the body with the webhook secret",
+            errors={SIGNATURE_HEADER: ["missing or wrong signature (sha256=<hex HMAC of the body>)"]},
+        )
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@blp.route("/reminders/opt-out", methods=["POST"])
+@blp.arguments(OptOutSchema)
+@blp.response(200, OptOutResultSchema)
+@blp.alt_response(401, description="Not signed with the webhook secret")
+def opt_out(args):
+    """STOP from the gateway: no more reminders to this number (only a keyed hash of it is kept)."""
+    _gateway_authenticated()
+    try:
+        e164 = manage.opt_out(db.session, pii=protector(), phone=args["phone"], now=now_ms())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {"opted_out": True, "phone_masked": mask_phone(e164)}

@@ -1,0 +1,57 @@
+"""Workers (API.md §5): one person with all its enrolments, and undoing a merge."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from schemas.dedup import UnmergeResultSchema, UnmergeSchema, WorkerDetailSchema
+from sync.dedup import merge as dedup_merge
+from sync.dedup import review
+from sync.errors import NotFound
+
+from ..auth import auth_required, current_principal
+from ..extensions import db
+from ..pii import protector
+
+blp = Blueprint("workers", __name__, url_prefix="/api/v1", description="Workers (canonical people)")
+
+
+@blp.route("/workers/<string:worker_id>")
+@blp.response(200, WorkerDetailSchema)
+@blp.alt_response(404, description="No such worker in your scope")
+@auth_required()
+def get_worker(worker_id: str):
+    """The person and its enrolments, masked; admins also get the full NIK, and that view is logged."""
+    try:
+        body = review.worker_detail(db.session, principal=current_principal(), worker_id=worker_id, pii=protector())
+        db.session.commit()  # keeps the access-log row
+        return body
+    finally:
+        db.session.rollback()
+
+
+@blp.route("/workers/<string:worker_id>/unmerge", methods=["POST"])
+@blp.arguments(UnmergeSchema, required=False)
+@blp.response(200, UnmergeResultSchema)
+@blp.alt_response(404, description="No merge of this worker in your scope")
+@auth_required("supervisor", "admin")
+def unmerge_worker(args, worker_id: str):
+    """Undo the latest merge into or out of this worker (or ``merge_id``): the state before it comes back."""
+    principal = current_principal()
+    args = args or {}
+    try:
+        review.worker_in_scope(db.session, principal, worker_id)
+        merge_row = dedup_merge.latest_merge(db.session, worker_id, args.get("merge_id"))
+        if merge_row is None:
+            raise NotFound("this worker has no merge to undo")
+        restored = dedup_merge.unmerge(
+            db.session, merge_row=merge_row, principal=principal, pii=protector(), note=args.get("note")
+        )
+        db.session.commit()
+        return {
+            "merge_id": merge_row.id,
+            "survivor_worker_id": merge_row.survivor_worker_id,
+            "restored_worker_ids": restored,
+        }
+    finally:
+        db.session.rollback()

@@ -1,0 +1,132 @@
+"""Where reminders go: ``log`` (recorded only) or ``webhook`` (an SMS/WhatsApp gateway) (API.md §6).
+
+The webhook POSTs ``{"id", "to", "channel", "text", "reminder_kind"}`` with ``Idempotency-Key`` = the
+reminder id (a gateway drops a repeat, so a send retried after a crash reaches the person once) and
+``X-Jangkau-Signature: sha256=<hex HMAC-SHA256 of the body>`` under the shared webhook secret.
+2xx is sent; 429, 5xx and network errors are retried; any other answer is a permanent failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from .pii import mask_phone
+
+log = logging.getLogger(__name__)
+SIGNATURE_HEADER = "X-Jangkau-Signature"
+INSTANCE_HEADER = "X-Jangkau-Instance"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one send: ``ok``, or a failure that is ``retryable`` or permanent."""
+
+    ok: bool
+    retryable: bool = False
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: dict, *, sender: str) -> Delivery: ...
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The signature header value for ``body`` (receivers recompute it and compare in constant time)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(body: bytes, secret: str | None, header: str | None) -> bool:
+    return bool(secret and header) and hmac.compare_digest(sign(body, secret), header.strip())
+
+
+class LogChannel:
+    """Records the message in the log only (the default, and what demos and tests use)."""
+
+    name = "log"
+
+    def send(self, message: dict, *, sender: str) -> Delivery:
+        to = message["to"]
+        shown = mask_phone(to) if to.startswith("+") else to
+        log.info("reminder %s (%s) via %s to %s", message["id"], message["reminder_kind"], message["channel"], shown)
+        return Delivery(ok=True)
+
+
+class WebhookChannel:
+    """HTTP POST to the gateway, keeping one connection per thread alive between sends."""
+
+    name = "webhook"
+
+    def __init__(self, url: str, secret: str | None, timeout_s: float = 10.0):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"webhook URL must be http(s)://host/…, got {url!r}")
+        self.url, self.secret, self.timeout_s = url, secret or "", timeout_s
+        self._parts = parts
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+            conn = cls(self._parts.hostname, self._parts.port, timeout=self.timeout_s)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+        self._local.conn = None
+
+    def close(self) -> None:
+        """Close this thread's kept-alive connection."""
+        self._drop()
+
+    def send(self, message: dict, *, sender: str) -> Delivery:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message["id"],
+            SIGNATURE_HEADER: sign(body, self.secret),
+            INSTANCE_HEADER: sender,
+        }
+        path = (self._parts.path or "/") + (f"?{self._parts.query}" if self._parts.query else "")
+        try:
+            conn = self._connection()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status, retry_after = response.status, response.getheader("Retry-After")
+            if response.getheader("Connection", "").lower() == "close":
+                self._drop()
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timeout, bad status line
+            self._drop()
+            return Delivery(ok=False, retryable=True, error=f"{type(exc).__name__}: {exc}"[:300])
+        if 200 <= status < 300:
+            return Delivery(ok=True)
+        if status == 429 or status >= 500:
+            wait = float(retry_after) if retry_after and retry_after.strip().isdigit() else None
+            return Delivery(ok=False, retryable=True, error=f"HTTP {status}", retry_after_s=wait)
+        return Delivery(ok=False, retryable=False, error=f"HTTP {status}")
+
+
+def build_channel(name: str, *, url: str | None = None, secret: str | None = None, timeout_s: float = 10.0) -> Channel:
+    """The channel named by ``JANGKAU_REMINDER_CHANNEL``."""
+    if name == "log":
+        return LogChannel()
+    if name == "webhook":
+        if not url:
+            raise ValueError("JANGKAU_REMINDER_CHANNEL=webhook needs JANGKAU_REMINDER_WEBHOOK_URL")
+        return WebhookChannel(url, secret, timeout_s)
+    raise ValueError(f"unknown reminder channel {name!r} (use log or webhook)")

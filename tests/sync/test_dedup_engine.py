@@ -1,0 +1,183 @@
+"""Duplicate resolution inside the push (sync/people.py, sync/dedup/): outcome bands and credits."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from sync.dedup.merge import latest_merge, mark_distinct, merge, unmerge
+from sync.models import Enrollment, Worker
+from sync.models.dedup import DedupDecision, RegistryEntry
+from tests.dedup_helpers import candidates, live_workers, person, push_enrollments, row
+from tests.factories import principal_of
+
+
+def twin(**overrides):
+    """Same birth date, family name, phone and village; next NIK serial; another first name."""
+    return person(nik="3215011203850008", full_name="Muhammad Yunus", **overrides)
+
+
+def test_same_nik_links_as_duplicate_credited_to_first_agent(session, world, pii):
+    """A second enrolment of the same person is `duplicate` of the first; the first agent keeps the credit."""
+    first, second = person(), person()
+    push_enrollments(session, world.agent_a, pii, first)
+    result = push_enrollments(session, world.agent_b, pii, second)[second["id"]]
+    assert result["status"] == "duplicate" and result["duplicate_of"] == first["id"]
+    later = row(session, second["id"])
+    assert later.worker_id == row(session, first["id"]).worker_id
+    assert later.credited_agent_id == world.agent_a.id
+    assert "same NIK" in later.status_reason and "Already enrolled before" in later.status_reason
+    assert len(live_workers(session)) == 1
+    assert [c.status for c in candidates(session)] == ["merged"]
+
+
+def test_typos_and_variants_still_link(session, world, pii):
+    """Swapped NIK digits, Muhamad for Muhammad, another phone format and a village prefix are one person."""
+    first = person()
+    second = person(
+        nik="3251011203850007", full_name="MUHAMAD YUSUF", phone="+62 812-3456-7890", village="Desa Cilamaya"
+    )
+    push_enrollments(session, world.agent_a, pii, first)
+    result = push_enrollments(session, world.agent_b, pii, second)[second["id"]]
+    assert result["status"] == "duplicate"
+    assert "NIK has 2 adjacent digits swapped" in row(session, second["id"]).status_reason
+
+
+def test_twin_goes_to_review_not_linked(session, world, pii):
+    """A twin (next NIK serial, another first name) is a new person with an open candidate for the supervisor."""
+    first, other = person(), twin()
+    push_enrollments(session, world.agent_a, pii, first)
+    result = push_enrollments(session, world.agent_b, pii, other)[other["id"]]
+    assert result["status"] == "verified"
+    assert row(session, other["id"]).credited_agent_id == world.agent_b.id
+    (candidate,) = candidates(session, "open")
+    assert candidate.enrollment_id == other["id"]
+    assert candidate.other_worker_id == row(session, first["id"]).worker_id
+    assert candidate.worker_id == result["worker_id"] and 0 < candidate.score < 1
+    assert "NIK differs only in the serial number" in json.loads(candidate.reasons)
+
+
+def test_unrelated_person_is_new(session, world, pii):
+    """Someone sharing nothing is a new person with no candidate."""
+    push_enrollments(session, world.agent_a, pii, person())
+    other = person(
+        nik="7371014506900003",
+        full_name="Sri Wahyuni",
+        sex="F",
+        birth_date="1990-06-05",
+        phone="085211112222",
+        village="Tamalanrea",
+    )
+    assert push_enrollments(session, world.agent_b, pii, other)[other["id"]]["status"] == "verified"
+    assert len(live_workers(session)) == 2 and candidates(session) == []
+
+
+def test_invalid_enrolment_points_at_known_person_but_never_creates_one(session, world, pii):
+    """`needs_correction` gets the worker it clearly matches; an unmatched invalid one creates no worker."""
+    push_enrollments(session, world.agent_a, pii, person())
+    bad = person(programs="JHT")  # JKK and JKM missing: invalid
+    lonely = person(nik="7371014506900003", full_name="Sri Wahyuni", sex="F", programs="JHT")
+    results = push_enrollments(session, world.agent_b, pii, bad, lonely)
+    assert results[bad["id"]]["status"] == "needs_correction" and results[bad["id"]]["worker_id"]
+    assert results[lonely["id"]]["status"] == "needs_correction" and "worker_id" not in results[lonely["id"]]
+    assert len(live_workers(session)) == 1
+
+
+def test_two_records_of_one_person_in_one_push(session, world, pii):
+    """Within one push the later record finds the worker made by the earlier one."""
+    a, b = person(), person(full_name="M. Yusuf")
+    results = push_enrollments(session, world.agent_a, pii, a, b)
+    assert results[a["id"]]["status"] == "verified"
+    assert results[b["id"]]["status"] == "duplicate" and results[b["id"]]["duplicate_of"] == a["id"]
+
+
+def test_registry_member_is_duplicate_already_member(session, world, pii):
+    """A NIK already in the BPJS registry makes a new enrolment `duplicate`: already a BPU member, no credit."""
+    nik = "3215011203850007"
+    session.add(
+        RegistryEntry(nik_index=pii.blind_index("nik", nik), nik_masked="x", membership_status="active", imported_at=1)
+    )
+    session.commit()
+    e = person(nik=nik)
+    assert push_enrollments(session, world.agent_a, pii, e)[e["id"]]["status"] == "duplicate"
+    stored = row(session, e["id"])
+    assert "already a BPU member" in stored.status_reason and stored.credited_agent_id is None
+    assert session.get(Worker, stored.worker_id).membership_status == "active"
+
+
+def _review_pair(session, world, pii):
+    first, other = person(), twin()
+    push_enrollments(session, world.agent_a, pii, first)
+    push_enrollments(session, world.agent_b, pii, other)
+    (candidate,) = candidates(session, "open")
+    return first, other, candidate
+
+
+LINKS = ("status", "status_reason", "worker_id", "duplicate_of", "credited_agent_id")
+
+
+def _state(session, *ids):
+    session.expire_all()
+    return {i: tuple(getattr(session.get(Enrollment, i), c) for c in LINKS) for i in ids}
+
+
+def test_merge_then_unmerge_round_trip(session, world, pii):
+    """Merging moves the later person's enrolments and credit; unmerging restores exactly the state before."""
+    first, other, candidate = _review_pair(session, world, pii)
+    absorbed = candidate.worker_id
+    before = _state(session, first["id"], other["id"])
+    before_stamp = row(session, other["id"]).last_modified
+    spv = principal_of(world.supervisor)
+    merge(session, candidate=candidate, principal=spv, note="same man, checked KTP")
+    session.commit()
+    merged = row(session, other["id"])
+    assert merged.status == "duplicate" and merged.duplicate_of == first["id"]
+    assert merged.credited_agent_id == world.agent_a.id and merged.last_modified > before_stamp
+    assert session.get(Worker, absorbed).deleted_at is not None
+    unmerge(session, merge_row=latest_merge(session, absorbed), principal=spv, pii=pii)
+    session.commit()
+    assert _state(session, first["id"], other["id"]) == before
+    assert session.get(Worker, absorbed).deleted_at is None
+    actions = session.execute(select(DedupDecision.action, DedupDecision.user_id).order_by(DedupDecision.id)).all()
+    assert [a for a, _ in actions][-2:] == ["merge", "unmerge"]
+    assert all(u == world.supervisor.id for a, u in actions if a != "auto_link")
+
+
+def test_unmerge_automatic_link_makes_a_new_person(session, world, pii):
+    """Undoing an automatic link gives the enrolment its own person, verified and credited to its agent."""
+    first, second = person(), person()
+    push_enrollments(session, world.agent_a, pii, first)
+    push_enrollments(session, world.agent_b, pii, second)
+    survivor = row(session, first["id"]).worker_id
+    unmerge(session, merge_row=latest_merge(session, survivor), principal=principal_of(world.admin), pii=pii)
+    session.commit()
+    undone = row(session, second["id"])
+    assert undone.status == "verified" and undone.worker_id != survivor and undone.duplicate_of is None
+    assert undone.credited_agent_id == world.agent_b.id
+    assert session.get(Worker, undone.worker_id).nik_masked == "321501********07"
+
+
+def test_distinct_pair_is_closed_and_not_proposed_again(session, world, pii):
+    """A distinct decision closes the pair; re-enrolling the twin links to the twin, with no new candidate."""
+    _, other, candidate = _review_pair(session, world, pii)
+    mark_distinct(session, candidate=candidate, principal=principal_of(world.supervisor), note="twins")
+    session.commit()
+    assert candidates(session, "open") == []
+    again = twin()
+    result = push_enrollments(session, world.agent_c, pii, again)[again["id"]]
+    assert result["status"] == "duplicate" and result["duplicate_of"] == other["id"]
+    assert candidates(session, "open") == []
+
+
+def test_merge_recomputes_credit_across_people(session, world, pii):
+    """After a merge every enrolment of the person is credited to the agent of the first valid one."""
+    first, other, candidate = _review_pair(session, world, pii)
+    third = twin()  # links to the twin's person before the merge
+    push_enrollments(session, world.agent_c, pii, third)
+    assert row(session, third["id"]).credited_agent_id == world.agent_b.id
+    merge(session, candidate=candidate, principal=principal_of(world.admin), note=None)
+    session.commit()
+    credits = session.execute(select(Enrollment.credited_agent_id, func.count()).group_by(Enrollment.credited_agent_id))
+    assert dict(credits.all()) == {world.agent_a.id: 3}
+    assert row(session, third["id"]).duplicate_of == first["id"]
