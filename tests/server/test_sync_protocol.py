@@ -14,8 +14,11 @@ def ids(pulled, table, kind):
 def test_first_pull_is_complete_and_typed(api, world):
     """A first sync answers every table with all three arrays and an integer ms timestamp."""
     for first in ("null", "", "0", None):
-        response = api.client.get("/api/v1/sync/pull", query_string={} if first is None else {"last_pulled_at": first},
-                                  headers=api.headers(world.agent_a))
+        response = api.client.get(
+            "/api/v1/sync/pull",
+            query_string={} if first is None else {"last_pulled_at": first},
+            headers=api.headers(world.agent_a),
+        )
         assert response.status_code == 200
         assert response.mimetype == "application/json"
         body = response.json
@@ -30,8 +33,9 @@ def test_push_then_pull_round_trip_complete_records(api, world):
     e = enrollment(monthly_income="1500000")
     v = visit(latitude="-6.3227")
     f = follow_up()
-    pulled, pushed = api.sync(world.agent_a, changes(enrollments={"created": [e]}, visits={"created": [v]},
-                                                      follow_ups={"created": [f]}))
+    pulled, pushed = api.sync(
+        world.agent_a, changes(enrollments={"created": [e]}, visits={"created": [v]}, follow_ups={"created": [f]})
+    )
     assert pushed.status_code == 200, pushed.json
     assert pushed.json["results"]["enrollments"][e["id"]]["status"] == "verified"
     second = api.pull(world.agent_a, pulled.json["timestamp"], device="phone-2")
@@ -92,11 +96,19 @@ def test_conflict_aborts_whole_push(api, world):
     stale = pulled.json["timestamp"]
     # the same agent's second phone edits it after the first phone's pull
     later = api.pull(world.agent_a, device="phone-2")
-    assert api.push(world.agent_a, changes(enrollments={"updated": [dict(e, village="Tempuran")]}),
-                    later.json["timestamp"], device="phone-2").status_code == 200
+    assert (
+        api.push(
+            world.agent_a,
+            changes(enrollments={"updated": [dict(e, village="Tempuran")]}),
+            later.json["timestamp"],
+            device="phone-2",
+        ).status_code
+        == 200
+    )
     fresh = visit()
-    response = api.push(world.agent_a, changes(enrollments={"updated": [dict(e, village="Stale")]},
-                                              visits={"created": [fresh]}), stale)
+    response = api.push(
+        world.agent_a, changes(enrollments={"updated": [dict(e, village="Stale")]}, visits={"created": [fresh]}), stale
+    )
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert "changes.enrollments" in response.json["errors"]
@@ -137,8 +149,9 @@ def test_foreign_id_is_rejected_not_overwritten(api, world):
     e = enrollment()
     api.sync(world.agent_a, changes(enrollments={"created": [e]}))
     pulled = api.pull(world.agent_b)
-    response = api.push(world.agent_b, changes(enrollments={"created": [dict(e, full_name="Hijack")]}),
-                        pulled.json["timestamp"])
+    response = api.push(
+        world.agent_b, changes(enrollments={"created": [dict(e, full_name="Hijack")]}), pulled.json["timestamp"]
+    )
     assert response.status_code == 200
     assert response.json["results"]["enrollments"][e["id"]]["status"] == "rejected"
     assert response.json["experimentalRejectedIds"] == {"enrollments": [e["id"]]}
