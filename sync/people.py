@@ -25,7 +25,7 @@ from .dedup.model import LINK, DedupConfig, load_config
 from .models import Worker, new_id
 from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, WorkerMerge
 from .pii import mask_nik, mask_phone
-from .writes import chunked, save_rows
+from .writes import chunked, in_ids, save_rows
 
 VERIFIED, DUPLICATE, NEEDS_CORRECTION = "verified", "duplicate", "needs_correction"
 VALID = (VERIFIED, DUPLICATE)
@@ -101,7 +101,7 @@ class People:
         for part in chunked(niks):
             rows = self.session.execute(
                 select(RegistryEntry.nik_index, RegistryEntry.membership_status).where(
-                    RegistryEntry.nik_index.in_(part)
+                    in_ids(self.session, RegistryEntry.nik_index, part)
                 )
             )
             self.registry.update({nik: status for nik, status in rows})

@@ -66,16 +66,27 @@ class _Changes:
             self.tables[table][kind].append(record)
 
 
+def _number(value):
+    if isinstance(value, int):
+        return value
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _converter(kind: str):
+    return {"number": _number, "boolean": bool}.get(kind)
+
+
+# Per table: (column, converter to its JSON type or None), computed once.
+_COLUMNS = {table: tuple((c.name, _converter(c.type)) for c in columns) for table, columns in TABLES.items()}
+
+
 def _serialize(table: str, row, extra: dict | None = None) -> dict:
     """A complete record: every column of the phone's schema, with its JSON type."""
     record = {"id": row["id"]}
-    for column in TABLES[table]:
-        value = extra[column.name] if extra and column.name in extra else row.get(column.name)
-        if value is not None and column.type == "number":
-            value = int(value) if float(value).is_integer() and abs(value) < 2**53 else float(value)
-        elif value is not None and column.type == "boolean":
-            value = bool(value)
-        record[column.name] = value
+    get = row.get
+    for name, convert in _COLUMNS[table]:
+        value = extra[name] if extra and name in extra else get(name)
+        record[name] = convert(value) if convert and value is not None else value
     return record
 
 

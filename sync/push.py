@@ -124,8 +124,9 @@ def push(
         raise Forbidden("only agents sync; supervisors and admins use the review API")
     parsed = parse_changes(changes)
     stamp = next_stamp(session)
-    print_ = idempotency.fingerprint({"changes": changes, "last_pulled_at": last_pulled_at})
+    print_ = ""
     if idempotency_key:
+        print_ = idempotency.fingerprint({"changes": changes, "last_pulled_at": last_pulled_at})
         stored = idempotency.stored_response(session, user_id=principal.user_id, key=idempotency_key, print_=print_)
         if stored is not None:
             return PushOutcome(timestamp=stamp, replayed=True, status=stored[0], stored_body=stored[1])

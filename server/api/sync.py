@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 from flask import Response, g, request
@@ -44,10 +45,18 @@ def parse_millis(raw: str | None, name: str, *, first_sync_values=("", "null", "
     return value
 
 
+GZIP_MIN_BYTES = 1024
+
+
 def _json_response(body: dict, status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False), status=status, mimetype="application/json"
-    )
+    """Compact JSON, gzip-compressed (fast level) when the client accepts it: pulls are large, links slow."""
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    response = Response(data, status=status, mimetype="application/json")
+    if len(data) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
+        response.set_data(gzip.compress(data, compresslevel=1))
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    return response
 
 
 @blp.route("/pull")

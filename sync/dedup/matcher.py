@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import Enrollment, Worker
 from ..models.dedup import DuplicateCandidate
 from ..pii import PiiProtector
-from ..writes import chunked
+from ..writes import chunked, in_ids
 from .compare import Person, compare
 from .keys import KEY_KINDS, blocking_keys
 from .model import NEW, DedupConfig, Verdict, decide
@@ -89,7 +89,7 @@ class CandidatePool:
             column = KEY_COLUMNS[kind]
             for part in chunked(values):
                 rows = self.session.execute(
-                    select(Worker.id, column).where(column.in_(part), Worker.deleted_at.is_(None))
+                    select(Worker.id, column).where(in_ids(self.session, column, part), Worker.deleted_at.is_(None))
                 )
                 for wid, value in rows:
                     self.by_key.setdefault((kind, value), set()).add(wid)
@@ -108,7 +108,7 @@ class CandidatePool:
             Worker.registry_status,
         )
         for part in chunked(ids):
-            for row in self.session.execute(select(*cols).where(Worker.id.in_(part))):
+            for row in self.session.execute(select(*cols).where(in_ids(self.session, Worker.id, part))):
                 nik = self.pii.decrypt(row.nik_encrypted, row_id=row.id) or ""
                 person = person_of(
                     nik=nik,
@@ -121,7 +121,11 @@ class CandidatePool:
                 self.known[row.id] = Known(row.id, person, None, row.registry_status)
             firsts = self.session.execute(
                 select(Enrollment.worker_id, Enrollment.id, Enrollment.agent_id, Enrollment.branch_id)
-                .where(Enrollment.worker_id.in_(part), Enrollment.status == "verified", Enrollment.deleted_at.is_(None))
+                .where(
+                    in_ids(self.session, Enrollment.worker_id, part),
+                    Enrollment.status == "verified",
+                    Enrollment.deleted_at.is_(None),
+                )
                 .order_by(Enrollment.server_created_at, Enrollment.id)
             )
             for wid, eid, agent, branch in firsts:
@@ -130,7 +134,10 @@ class CandidatePool:
             pairs = self.session.execute(
                 select(DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id).where(
                     DuplicateCandidate.status == "distinct",
-                    or_(DuplicateCandidate.worker_id.in_(part), DuplicateCandidate.other_worker_id.in_(part)),
+                    or_(
+                        in_ids(self.session, DuplicateCandidate.worker_id, part),
+                        in_ids(self.session, DuplicateCandidate.other_worker_id, part),
+                    ),
                 )
             )
             self.distinct.update(frozenset(p) for p in pairs if p[0])

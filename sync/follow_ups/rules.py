@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..context import PushContext
 from ..models import Branch, FollowUp, Visit
-from ..writes import chunked, load_by_ids
+from ..writes import chunked, in_ids, load_by_ids
 from . import workdays
 
 MAX_VISIT_AGE_MS = 30 * 86_400_000  # a phone clock further off than this is not trusted as the base time
@@ -145,7 +145,7 @@ def _apply_rules(session: Session, ctx: PushContext, visits: list[dict]) -> None
         # The outcome changed (interested → refused): the server-made follow-up is no longer wanted.
         session.execute(
             update(FollowUp)
-            .where(FollowUp.id.in_(part), FollowUp.status == "scheduled", FollowUp.deleted_at.is_(None))
+            .where(in_ids(session, FollowUp.id, part), FollowUp.status == "scheduled", FollowUp.deleted_at.is_(None))
             .values(status="cancelled", last_modified=ctx.stamp)
         )
 
@@ -158,7 +158,9 @@ def _agent_made(session: Session, visit_ids: list[str]) -> set[tuple[str, str]]:
             (visit_id, kind)
             for visit_id, kind in session.execute(
                 select(FollowUp.visit_id, FollowUp.kind).where(
-                    FollowUp.visit_id.in_(part), FollowUp.deleted_at.is_(None), FollowUp.status != "cancelled"
+                    in_ids(session, FollowUp.visit_id, part),
+                    FollowUp.deleted_at.is_(None),
+                    FollowUp.status != "cancelled",
                 )
             )
         )
@@ -179,18 +181,21 @@ def cancel_revisits_on_enrolment(
         visit_ids |= set(
             session.execute(
                 select(Visit.id).where(
-                    or_(Visit.worker_id.in_(sorted(worker_ids)), Visit.enrollment_id.in_(sorted(enrollment_ids)))
+                    or_(
+                        in_ids(session, Visit.worker_id, worker_ids),
+                        in_ids(session, Visit.enrollment_id, enrollment_ids),
+                    )
                 )
             ).scalars()
         )
     visit_ids -= {v["id"] for v in enrolled_visits}  # the enrolling visit itself needs no revisit anyway
     conditions = []
     if worker_ids:
-        conditions.append(FollowUp.worker_id.in_(sorted(worker_ids)))
+        conditions.append(in_ids(session, FollowUp.worker_id, worker_ids))
     if enrollment_ids:
-        conditions.append(FollowUp.enrollment_id.in_(sorted(enrollment_ids)))
+        conditions.append(in_ids(session, FollowUp.enrollment_id, enrollment_ids))
     if visit_ids:
-        conditions.append(FollowUp.visit_id.in_(sorted(visit_ids)))
+        conditions.append(in_ids(session, FollowUp.visit_id, visit_ids))
     if not conditions:
         return 0
     return session.execute(

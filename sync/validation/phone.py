@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -15,6 +16,7 @@ class PhoneCheck:
     error: str | None
 
 
+@lru_cache(maxsize=65536)  # parsing costs 50-200 µs; family phones and re-pushes repeat the same numbers
 def check_phone(raw: str | None) -> PhoneCheck:
     """Parse what was typed; ``0062…`` and other non-numbers are errors, landlines are not mobile."""
     if raw is None or not str(raw).strip():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 from tests.factories import changes, enrollment, follow_up, visit
 
 TABLES = {"enrollments", "visits", "follow_ups", "workers"}
@@ -169,3 +172,14 @@ def test_server_columns_and_workers_pushes_are_ignored(api, world):
     assert record["worker_id"] != "forged" and record["credited_agent_id"] == world.agent_a.id
     assert record["updated_at"] > 1
     assert "w1" not in ids(api.pull(world.agent_a, device="y"), "workers", "created")
+
+
+def test_pull_is_gzip_compressed_when_accepted(api, world):
+    """A large pull is gzip-compressed for a client that accepts it, and decodes to the same changes."""
+    api.sync(world.agent_a, changes(visits={"created": [visit() for _ in range(20)]}))
+    plain = api.pull(world.agent_a, device="d1")
+    query = {"last_pulled_at": "null", "schema_version": 1, "migration": "null"}
+    headers = api.headers(world.agent_a, "d1", **{"Accept-Encoding": "gzip"})
+    packed = api.client.get("/api/v1/sync/pull", query_string=query, headers=headers)
+    assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert json.loads(gzip.decompress(packed.get_data()))["changes"] == plain.json["changes"]
