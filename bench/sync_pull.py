@@ -155,8 +155,8 @@ def main() -> None:
         f"scheduled from them and their workers, among {background:,} records of another agent. records/s = "
         "every record returned / p50 latency; app and DB CPU s = p50 CPU time of the app's Python process and "
         "of the PostgreSQL backends serving it (SQLite runs inside the app); records/s by CPU = records / "
-        "(app + DB CPU), steady when the machine is shared. The server does not compress the body (gzip size "
-        "for reference)."
+        "(app + DB CPU), steady when the machine is shared. The bench asks for no gzip; a phone sending "
+        "Accept-Encoding: gzip gets the body compressed (gzip size above)."
     )
     print(f"\nMachine: {machine_note(urls)}.")
 

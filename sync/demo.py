@@ -50,7 +50,7 @@ def _enrollment_and_visit(fake: Faker, rng: random.Random, branch: tuple, now_ms
     birth = fake.date_of_birth(minimum_age=18, maximum_age=60)
     name = fake.name_male() if sex == "M" else fake.name_female()
     visit_id, enrol_id = new_id(), new_id()
-    visited_at = now_ms - rng.randint(0, 30) * 86_400_000 - rng.randint(0, 8) * 3_600_000
+    visited_at = now_ms - rng.randint(0, 20) * 86_400_000 - rng.randint(0, 8) * 3_600_000
     outcome = rng.choice(OUTCOMES)
     occupation = rng.choice(OCCUPATIONS)
     visit = {
