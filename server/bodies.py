@@ -67,7 +67,7 @@ def json_body() -> object:
         )
     try:
         return json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedBody(f"the body is not valid JSON: {exc}"[:300], errors={"body": ["invalid JSON"]}) from exc
 
 

@@ -100,6 +100,16 @@ def register_error_handlers(app) -> None:
             headers={"Retry-After": "5"},
         )
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(error: RecursionError):
+        return problem(
+            400,
+            "Bad Request",
+            "the body is nested too deeply",
+            code="malformed_body",
+            errors={"body": ["nested too deeply"]},
+        )
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -21,6 +21,7 @@ from .errors import Conflict, SyncError
 from .models import Branch, Enrollment, FollowUp, ScopeExit, Visit
 from .pii import PiiProtector
 from .principal import Principal
+from .tables import WRITABLE_TABLES
 from .writes import chunked, load_by_ids
 
 MODELS = {"enrollments": Enrollment, "visits": Visit, "follow_ups": FollowUp}
@@ -141,7 +142,8 @@ def push(
     )
     results: dict[str, dict[str, dict]] = {t: dict(v) for t, v in parsed.rejected.items()}
     loaded = _load_own(session, ctx, parsed, results)
-    for table, work in parsed.tables.items():
+    # Fixed order: follow-ups may reference enrolments and visits written by this same push.
+    for table, work in sorted(parsed.tables.items(), key=lambda item: WRITABLE_TABLES.index(item[0])):
         table_results = results.setdefault(table, {})
         if work.upserts:
             table_results.update(HANDLERS[table](session, ctx, list(work.upserts.values()), loaded[table]))

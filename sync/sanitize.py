@@ -25,44 +25,62 @@ class EnvelopeError(InvalidRequest):
         self.message = message
 
 
-def coerce(value: object, kind: ColumnType) -> tuple[object, str | None]:
-    """Return ``(value, problem)``; ``problem`` is a message when the value had to be dropped."""
-    if value is None:
-        return None, None
-    if kind == "string":
-        if isinstance(value, bool):
-            return ("true" if value else "false"), None
-        if isinstance(value, int | float):
-            if isinstance(value, float) and not math.isfinite(value):
-                return None, "not a finite number"
-            return (str(int(value)) if float(value).is_integer() else str(value)), None
-        if isinstance(value, str):
-            text = value.replace("\x00", "")
-            if len(text) > MAX_STRING:
-                return text[:MAX_STRING], f"longer than {MAX_STRING} characters, truncated"
-            return text, None
-        return None, "must be a string"
-    if kind == "number":
-        if isinstance(value, bool):
-            return int(value), None
-        if isinstance(value, int | float):
-            return (value if math.isfinite(value) else None), (None if math.isfinite(value) else "not finite")
-        if isinstance(value, str):
-            try:
-                number = float(value.strip().replace(",", "."))
-            except ValueError:
-                return None, "must be a number"
-            if not math.isfinite(number):
-                return None, "not a finite number"
-            return (int(number) if number.is_integer() and abs(number) < 2**53 else number), None
-        return None, "must be a number"
+MAX_SAFE = 2**53  # JavaScript's exact integers; also keeps values inside BIGINT
+
+
+def _number(value: object) -> tuple[object, str | None]:
+    if isinstance(value, bool):
+        return int(value), None
+    if isinstance(value, int):
+        return (value, None) if abs(value) < MAX_SAFE else (None, "out of range")
+    if isinstance(value, float):
+        return (value, None) if math.isfinite(value) and abs(value) < MAX_SAFE else (None, "out of range")
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except (ValueError, OverflowError):
+            return None, "must be a number"
+        if not math.isfinite(number) or abs(number) >= MAX_SAFE:
+            return None, "out of range"
+        return (int(number) if number.is_integer() else number), None
+    return None, "must be a number"
+
+
+def _string(value: object) -> tuple[object, str | None]:
+    if isinstance(value, bool):
+        return ("true" if value else "false"), None
+    if isinstance(value, int):
+        return str(value)[:MAX_STRING], None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None, "not a finite number"
+        return (str(int(value)) if value.is_integer() and abs(value) < MAX_SAFE else repr(value)), None
+    if isinstance(value, str):
+        text = value.replace("\x00", "")
+        if len(text) > MAX_STRING:
+            return text[:MAX_STRING], f"longer than {MAX_STRING} characters, truncated"
+        return text, None
+    return None, "must be a string"
+
+
+def _boolean(value: object) -> tuple[object, str | None]:
     if isinstance(value, bool):
         return value, None
-    if value in (0, 1):
+    if isinstance(value, int | float) and value in (0, 1):
         return bool(value), None
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
         return value.strip().lower() in ("true", "1"), None
     return None, "must be true or false"
+
+
+_COERCERS = {"number": _number, "string": _string, "boolean": _boolean}
+
+
+def coerce(value: object, kind: ColumnType) -> tuple[object, str | None]:
+    """Return ``(value, problem)``; ``problem`` is a message when the value had to be dropped."""
+    if value is None:
+        return None, None
+    return _COERCERS[kind](value)
 
 
 def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, list[str]]]:

@@ -40,8 +40,8 @@ def parse_millis(raw: str | None, name: str, *, first_sync_values=("", "null", "
             f"{name} must be an integer (ms) or null",
             errors={name: ["must be an integer number of milliseconds or null"]},
         ) from None
-    if value < 0:
-        raise InvalidRequest(f"{name} must not be negative", errors={name: ["must be >= 0"]})
+    if not 0 <= value < 2**53:
+        raise InvalidRequest(f"{name} is out of range", errors={name: ["must be between 0 and 2^53 - 1"]})
     return value
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..changes import PushedRecord
 from ..context import PushContext
-from ..models import Enrollment
+from ..models import Enrollment, ScopeExit
 from ..people import NEEDS_CORRECTION, People
 from ..pii import mask_nik, mask_phone
 from ..validation.enrollment import check_enrollment
@@ -78,6 +78,13 @@ def apply_enrollments(
         )
         relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
         row["worker_linked_at"] = ctx.stamp if relinked else prev.get("worker_linked_at")
+        if relinked and prev and prev.get("worker_id") and prev["worker_id"] != row["worker_id"]:
+            # The old person may leave this agent's replica: the pull sends a deletion unless still linked.
+            session.add(
+                ScopeExit(
+                    agent_id=ctx.principal.user_id, table_name="workers", record_id=prev["worker_id"], stamp=ctx.stamp
+                )
+            )
         if not row["status_reason"] or row["status"] == NEEDS_CORRECTION:
             row["status_reason"] = _status_reason(row["status"], check.errors)
         rows.append(row)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from ..changes import PushedRecord
 from ..context import PushContext
 from ..models import FollowUp
+from ..references import check_follow_up_references
 from ..tables import device_columns
 from ..validation.follow_up import check_follow_up
 from ..writes import save_rows
@@ -18,9 +19,10 @@ def apply_follow_ups(
     session: Session, ctx: PushContext, records: list[PushedRecord], existing: dict[str, dict]
 ) -> dict[str, dict]:
     rows, results = [], {}
+    foreign = check_follow_up_references(session, ctx.principal.user_id, records, existing)
     for record in records:
         values = dict(record.values)
-        errors = check_follow_up(values)
+        errors = check_follow_up(values) | foreign.get(record.id, {})
         for name, messages in record.problems.items():
             errors.setdefault(name, []).extend(messages)
         row = ctx.base_row(record.id, existing.get(record.id)) | {

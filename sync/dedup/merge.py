@@ -114,7 +114,7 @@ def _record(
 
 
 def _open_candidate(session: Session, candidate_id: str) -> DuplicateCandidate:
-    cand = session.get(DuplicateCandidate, candidate_id, with_for_update=True)
+    cand = session.get(DuplicateCandidate, candidate_id, with_for_update=True, populate_existing=True)
     if cand is None:
         raise NotFound("no such duplicate candidate")
     if cand.status != "open":
@@ -257,7 +257,11 @@ def unmerge(
         for eid, old in snap["enrollments"].items():
             if eid in still:
                 values = {c: old[c] for c in LINK_COLUMNS}
-                session.execute(update(Enrollment).where(Enrollment.id == eid).values(**values, last_modified=stamp))
+                session.execute(
+                    update(Enrollment)
+                    .where(Enrollment.id == eid)
+                    .values(**values, last_modified=stamp, worker_linked_at=stamp)
+                )
         for eid, old in snap.get("survivor_enrollments", {}).items():
             values = {c: old[c] for c in LINK_COLUMNS}
             session.execute(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import next_stamp
 from ..errors import InvalidRequest, NotFound
-from ..models import FollowUp, ScopeExit, User, Visit, Worker, new_id
+from ..models import Enrollment, FollowUp, ScopeExit, User, Visit, Worker, new_id
 from ..pagination import Page, paginate
 from ..principal import Principal
 from . import workdays
@@ -68,6 +68,20 @@ def list_follow_ups(
     )
 
 
+def _worker_in_scope(session: Session, principal: Principal, worker_id: str) -> bool:
+    """A live worker the caller may plan for: a supervisor's must have an enrolment in their branch."""
+    if session.get(Worker, worker_id) is None:
+        return False
+    if principal.role == "admin":
+        return True
+    query = select(Enrollment.id).where(
+        Enrollment.worker_id == worker_id,
+        Enrollment.branch_id == principal.branch_id,
+        Enrollment.deleted_at.is_(None),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
 def _agent(session: Session, principal: Principal, agent_id: str) -> User:
     """An active agent the caller may assign work to (a supervisor: only their branch's)."""
     agent = session.get(User, agent_id)
@@ -98,7 +112,7 @@ def create_follow_up(session: Session, *, principal: Principal, values: dict) ->
     fid = values.get("id") or new_id()
     if session.get(FollowUp, fid) is not None:
         raise InvalidRequest("id already in use", errors={"id": ["id sudah dipakai / id already in use"]})
-    if values.get("worker_id") and session.get(Worker, values["worker_id"]) is None:
+    if values.get("worker_id") and not _worker_in_scope(session, principal, values["worker_id"]):
         raise InvalidRequest("unknown worker", errors={"worker_id": ["tidak dikenal / unknown"]})
     stamp = next_stamp(session)
     tz = _zone(session, values.get("visit_id"), agent.branch_id)

@@ -16,7 +16,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..context import PushContext
-from ..models import Branch, FollowUp, Visit
+from ..models import Branch, Enrollment, FollowUp, Visit
+from ..references import own_ids
 from ..writes import chunked, in_ids, load_by_ids
 from . import workdays
 
@@ -171,11 +172,11 @@ def cancel_revisits_on_enrolment(
     session: Session, ctx: PushContext, enrollments: list[dict], enrolled_visits: list[dict]
 ) -> int:
     """The worker enrolled: scheduled revisits about them, their enrolment or its visits are cancelled."""
+    # Worker links come from the server's own matching; ids a phone typed into a visit count only when they
+    # are the agent's own, so no agent can cancel another agent's revisits by naming their records.
     worker_ids = {e["worker_id"] for e in enrollments if e.get("worker_id")}
-    worker_ids |= {v["worker_id"] for v in enrolled_visits if v.get("worker_id")}
-    enrollment_ids = {e["id"] for e in enrollments} | {
-        v["enrollment_id"] for v in enrolled_visits if v.get("enrollment_id")
-    }
+    claimed = {v["enrollment_id"] for v in enrolled_visits if v.get("enrollment_id")}
+    enrollment_ids = {e["id"] for e in enrollments} | own_ids(session, Enrollment, ctx.principal.user_id, claimed)
     visit_ids = {e["visit_id"] for e in enrollments if e.get("visit_id")}
     if worker_ids or enrollment_ids:
         visit_ids |= set(

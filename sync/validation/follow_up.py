@@ -16,4 +16,8 @@ def check_follow_up(values: dict) -> dict[str, list[str]]:
         errors["status"] = [f"harus salah satu dari / must be one of {', '.join(STATUSES)}"]
     if values.get("due_at") is None:
         errors["due_at"] = ["wajib diisi / required"]
+    for name in ("due_at", "completed_at"):
+        if values.get(name) is not None and values[name] < 0:
+            errors[name] = ["tidak boleh negatif / must not be negative"]
+            values[name] = None
     return errors
