@@ -50,6 +50,7 @@ class Comparison:
     levels: dict[str, int | None]
     reasons: list[str]
     name_similarity: float
+    first_names_differ: bool = False  # both full names, different given names: relatives, not typos
 
 
 def _nik(a: str, b: str, reasons: list[str]) -> int | None:
@@ -180,4 +181,11 @@ def compare(a: Person, b: Person) -> Comparison:
             reasons.append("similar village" if levels["village"] == 1 else "different village")
     else:
         levels["village"] = None
-    return Comparison(levels, reasons, sim)
+    return Comparison(levels, reasons, sim, _first_names_differ(a.tokens, b.tokens))
+
+
+def _first_names_differ(a: list[str], b: list[str]) -> bool:
+    """ "Siti Ginting" vs "Eko Ginting": two multi-word names whose given names are unrelated words."""
+    if len(a) < 2 or len(b) < 2 or len(a[0]) < 2 or len(b[0]) < 2:
+        return False
+    return a[0] not in b and b[0] not in a and JaroWinkler.normalized_similarity(a[0], b[0]) < 0.75

@@ -98,6 +98,8 @@ def decide(comparison: Comparison, config: DedupConfig) -> Verdict:
         blockers.append("names differ and the NIKs are not equal (twins or relatives?)")
     if levels["nik"] == 4:
         blockers.append("different NIK")
+    if levels["nik"] != 0 and comparison.first_names_differ:
+        blockers.append("given names differ and the NIKs are not equal (relatives?)")
     if levels["nik"] == 2 and levels["name"] != 0:
         blockers.append("NIKs differ only in the serial and the names differ (twins or siblings?)")
     if probability >= config.link_threshold and not blockers:

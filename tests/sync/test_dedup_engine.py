@@ -181,3 +181,28 @@ def test_merge_recomputes_credit_across_people(session, world, pii):
     credits = session.execute(select(Enrollment.credited_agent_id, func.count()).group_by(Enrollment.credited_agent_id))
     assert dict(credits.all()) == {world.agent_a.id: 3}
     assert row(session, third["id"]).duplicate_of == first["id"]
+
+
+def test_relative_with_other_given_name_is_not_auto_linked(session, world, pii):
+    """Two relatives sharing surname, birth date and a NIK one district digit apart are never merged
+    automatically (the false link the sync benchmark found: "Siti Ginting" vs "Eko Ginting")."""
+    first = person(
+        nik="3215082408930002",
+        full_name="Eko Ginting",
+        birth_date="1993-08-24",
+        sex="F",
+        phone="081377778888",
+        village="Tempuran",
+    )
+    other = person(
+        nik="3215032408930002",
+        full_name="Siti Ginting",
+        birth_date="1993-08-24",
+        sex="F",
+        phone="085644445555",
+        village="Cilamaya",
+    )
+    push_enrollments(session, world.agent_a, pii, first)
+    result = push_enrollments(session, world.agent_b, pii, other)[other["id"]]
+    assert result["status"] == "verified"
+    assert len(live_workers(session)) == 2
