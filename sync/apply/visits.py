@@ -18,6 +18,7 @@ from ..geo import process_pushed_visits, refresh_after_delete
 from ..models import Visit
 from ..tables import device_columns
 from ..validation.visit import check_visit
+from ..visit_rollup import after_push as refresh_rollup
 from ..writes import save_rows
 
 DEVICE_COLUMNS = tuple(c.name for c in device_columns("visits"))
@@ -40,6 +41,12 @@ def apply_visits(
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
         results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
+    # The rollup (sync.visit_rollup) must also rewrite the days these visits had before the push.
+    ctx.applied["visits:previous"] = [
+        (before["agent_id"], before["visited_at"])
+        for before in existing.values()
+        if before.get("deleted_at") is None and before.get("visited_at") is not None
+    ]
     process_pushed_visits(session, ctx, rows, existing)
     for row in rows:
         results[row["id"]]["flags"] = row["flags"] or ""
@@ -51,3 +58,6 @@ def apply_visits(
 # Deleting a visit changes its neighbours' sequence flags too; deletions are applied after the handlers.
 if refresh_after_delete not in after_apply.STEPS:
     after_apply.STEPS.append(refresh_after_delete)
+# The map's rollup last: it reads the flags the steps before it wrote.
+if refresh_rollup not in after_apply.STEPS:
+    after_apply.STEPS.append(refresh_rollup)

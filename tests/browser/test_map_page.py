@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from sync import visit_rollup
 from sync.clock import now_ms
 from sync.models import Visit, new_id
 from tests.factories import PASSWORD
@@ -61,6 +62,8 @@ def field_work(session, world):
     )
     for _ in range(5):
         add_visit(session, world.agent_c, -5.13, 119.42)
+    session.flush()
+    visit_rollup.rebuild(session)  # what pushes keep up to date
     session.commit()
     return {"flagged": flagged}
 

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from schemas import visits as visit_schemas
-from sync import visit_queries
+from sync import visit_queries, visit_rollup
 from sync.models import Visit, new_id
 from tests.factories import changes, visit
 
@@ -17,7 +17,7 @@ _stamp = itertools.count(1)
 
 
 def add_visit(session, agent, **values) -> Visit:
-    """A stored visit of ``agent`` (as the push would leave it), committed."""
+    """A stored visit of ``agent`` (as the push would leave it, the map's rollup included), committed."""
     stamp = next(_stamp)
     row = Visit(
         id=values.pop("id", new_id()),
@@ -32,6 +32,8 @@ def add_visit(session, agent, **values) -> Visit:
         **values,
     )
     session.add(row)
+    session.flush()
+    visit_rollup.rebuild(session)
     session.commit()
     return row
 

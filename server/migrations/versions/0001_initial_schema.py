@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d26fe63675cc
+Revision ID: 0d2b7d052349
 Revises: 
-Create Date: 2026-11-24 10:19:10.346192
+Create Date: 2026-11-24 11:07:34.749083
 
 """
 from alembic import op
@@ -283,6 +283,25 @@ def upgrade():
     )
     op.execute("INSERT INTO sync_clock (id, value) VALUES (1, 0)")
 
+    op.create_table('visit_cells',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('cx', sa.Integer(), nullable=False),
+    sa.Column('cy', sa.Integer(), nullable=False),
+    sa.Column('branch_id', sa.String(length=64), nullable=True),
+    sa.Column('agent_id', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Integer(), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('sum_lat', sa.Float(), nullable=False),
+    sa.Column('sum_lon', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_cells'))
+    )
+    with op.batch_alter_table('visit_cells', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_cells_branch_day', ['branch_id', 'day'], unique=False)
+        batch_op.create_index('ix_visit_cells_day', ['day'], unique=False)
+        batch_op.create_index('ux_visit_cells_key', ['agent_id', 'day', 'cx', 'cy', 'branch_id', 'outcome', 'flagged'], unique=True)
+
     op.create_table('visit_flag_reviews',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('visit_id', sa.String(length=64), nullable=False),
@@ -493,6 +512,12 @@ def downgrade():
         batch_op.drop_index('ix_visit_flag_reviews_visit_flag')
 
     op.drop_table('visit_flag_reviews')
+    with op.batch_alter_table('visit_cells', schema=None) as batch_op:
+        batch_op.drop_index('ux_visit_cells_key')
+        batch_op.drop_index('ix_visit_cells_day')
+        batch_op.drop_index('ix_visit_cells_branch_day')
+
+    op.drop_table('visit_cells')
     op.drop_table('sync_clock')
     with op.batch_alter_table('scope_exits', schema=None) as batch_op:
         batch_op.drop_index('ix_scope_exits_agent_stamp')
