@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import InvalidRequest, NotFound
+from .geo.flags import FLAGS
 from .models import User, Visit
 from .models.visit_cells import VisitCell
 from .models.visit_reviews import VisitFlagReview
@@ -30,15 +31,6 @@ from .visit_rollup import DAY_MS, FINE_CELL, FINE_ZOOM, fine_cx, fine_cy
 from .visit_rollup import cell_index as _cell_index
 from .writes import chunked
 
-FLAGS = (
-    "outside_indonesia",
-    "low_accuracy",
-    "mock_location",
-    "impossible_travel",
-    "clock_skew",
-    "far_from_branch",
-    "stacked_location",
-)
 # What each flag means, shown when the engine stored no reason of its own for a visit.
 FLAG_DESCRIPTIONS = {
     "outside_indonesia": "Lokasi di luar wilayah Indonesia / location outside Indonesia",

@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_smorest import Blueprint
 
 from schemas.payments import PaymentImportSchema
 from sync.clock import now_ms
-from sync.errors import InvalidRequest
 from sync.payments import import_csv
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
 from ..pii import protector
+from ..uploads import CSV_REQUEST_BODY, csv_text
 
-BINARY = {"type": "string", "format": "binary"}
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="BPJS payments")
 
 
-def _csv_text() -> str:
-    upload = request.files.get("file") if request.mimetype == "multipart/form-data" else None
-    raw = upload.read() if upload is not None else request.get_data(cache=True)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidRequest("the file is not UTF-8 text", errors={"file": ["must be UTF-8 CSV"]}) from None
-
-
 @blp.route("/payments/import", methods=["POST"])
-@blp.doc(
-    requestBody={
-        "required": True,
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": BINARY}}},
-        },
-    }
-)
+@blp.doc(requestBody=CSV_REQUEST_BODY)
 @blp.response(200, PaymentImportSchema)
 @auth_required("admin", "supervisor")
 def import_payments():
     """Import BPJS's CSV (``nik,contribution_month,amount,paid_at``): good lines kept, bad ones reported."""
     try:
         user_id = current_principal().user_id
-        report = import_csv(db.session, text=_csv_text(), pii=protector(), now=now_ms(), imported_by=user_id)
+        report = import_csv(db.session, text=csv_text(), pii=protector(), now=now_ms(), imported_by=user_id)
         db.session.commit()
     except Exception:
         db.session.rollback()

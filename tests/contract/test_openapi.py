@@ -33,3 +33,13 @@ def test_record_schemas_match_the_engine_whitelist():
     for table, columns in TABLES.items():
         documented = set(RECORD_SCHEMAS[table]().fields) - {"id"}
         assert documented == {c.name for c in columns}, table
+
+
+def test_visit_enums_match_the_engine():
+    """schemas/ may not import the engine, so its copies of the flag and outcome lists are checked here."""
+    from schemas import visits as visit_schemas
+    from sync.geo.flags import FLAGS
+    from sync.validation.visit import OUTCOMES
+
+    assert visit_schemas.FLAGS == FLAGS
+    assert visit_schemas.OUTCOMES == OUTCOMES
