@@ -8,17 +8,11 @@ from flask import current_app, g, request
 
 from sync import auth as sync_auth
 from sync import ratelimit
-from sync.errors import AuthError, SyncError
+from sync.errors import AuthError, Forbidden
 from sync.principal import Principal
 
 from .extensions import db
 from .web.session_auth import request_token
-
-
-class Forbidden(SyncError):
-    code = "forbidden"
-    status = 403
-    title = "Forbidden"
 
 
 def bearer_token() -> str:

@@ -44,6 +44,14 @@ class NotFound(SyncError):
     title = "Not found"
 
 
+class Forbidden(SyncError):
+    """The caller's role has no business here (object-level scope misses are ``NotFound`` instead)."""
+
+    code = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
 class AuthError(SyncError):
     code = "unauthorized"
     status = 401

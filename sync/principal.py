@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import Forbidden
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -21,3 +23,9 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def require_agent(principal: Principal) -> None:
+    """Only agents sync: supervisors and admins hold no replica, they use the review API."""
+    if not principal.is_agent:
+        raise Forbidden("only agents sync; supervisors and admins use the review API")

@@ -16,8 +16,7 @@ from .clock import current_stamp, now_ms
 from .errors import InvalidRequest
 from .models import Enrollment, FollowUp, ScopeExit, Visit, Worker
 from .pii import PiiProtector
-from .principal import Principal
-from .push import Forbidden
+from .principal import Principal, require_agent
 from .tables import TABLES
 
 FIRST_SYNC_VISIT_DAYS = 90
@@ -229,8 +228,7 @@ def pull(
     migration: Migration | None = None,
 ) -> dict:
     """Return ``{"changes", "timestamp"}`` for the agent behind ``principal``."""
-    if not principal.is_agent:
-        raise Forbidden("only agents sync; supervisors and admins use the review API")
+    require_agent(principal)
     timestamp = current_stamp(session)
     puller = Puller(session, principal, pii, last_pulled_at or 0, migration)
     puller.enrollments()

@@ -17,21 +17,15 @@ from .apply import HANDLERS
 from .changes import ParsedPush, parse_changes
 from .clock import next_stamp
 from .context import PushContext
-from .errors import Conflict, SyncError
+from .errors import Conflict
 from .models import Branch, Enrollment, FollowUp, ScopeExit, Visit
 from .pii import PiiProtector
-from .principal import Principal
+from .principal import Principal, require_agent
 from .tables import WRITABLE_TABLES
 from .writes import chunked, load_by_ids
 
 MODELS = {"enrollments": Enrollment, "visits": Visit, "follow_ups": FollowUp}
 OWNER_COLUMN = {"enrollments": "agent_id", "visits": "agent_id", "follow_ups": "assigned_agent_id"}
-
-
-class Forbidden(SyncError):
-    code = "forbidden"
-    status = 403
-    title = "Forbidden"
 
 
 @dataclass
@@ -121,8 +115,7 @@ def push(
     today: dt.date | None = None,
 ) -> PushOutcome:
     """Apply a WatermelonDB push for an agent and return per-record results."""
-    if not principal.is_agent:
-        raise Forbidden("only agents sync; supervisors and admins use the review API")
+    require_agent(principal)
     parsed = parse_changes(changes)
     stamp = next_stamp(session)
     print_ = ""
