@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from .. import ratelimit
 from ..channels import Channel
 from ..clock import now_ms
 from ..follow_ups.overdue import mark_missed
@@ -18,12 +19,14 @@ MINUTE_MS, HOUR_MS = 60_000, 3_600_000
 
 
 def housekeeping_jobs(settings: DispatchSettings) -> list[Job]:
-    """What runs on one instance per period: missed follow-ups each minute, payment planning hourly."""
+    """What runs on one instance per period: missed follow-ups each minute, payment planning and the purge
+    of spent rate-limit windows hourly."""
     from ..payments import assess_all
 
     return [
         Job("mark_missed_follow_ups", MINUTE_MS, lambda s, t: mark_missed(s, now=t, grace_ms=settings.missed_grace_ms)),
         Job("plan_payment_reminders", HOUR_MS, lambda s, t: assess_all(s, now=t)),
+        Job("purge_rate_limits", HOUR_MS, lambda s, t: ratelimit.purge(s, older_than_ms=t - HOUR_MS)),
     ]
 
 
