@@ -4,7 +4,8 @@ For each enrolment the candidate pool (``sync.dedup.matcher``) gives the workers
 best one decides: **link** (the same person: ``duplicate`` of the person's first valid enrolment, whose
 agent keeps the credit), **review** (a new person for now, with an open candidate for the supervisor;
 the enrolment stays ``verified``), or **new person**. Invalid enrolments only point at a person they
-clearly match and never create one. NIKs already in the BPJS registry make the enrolment ``duplicate``
+clearly match and never create one; one that matches nobody waits in ``unlinked_enrollments`` until a
+valid enrolment of its person claims it. NIKs already in the BPJS registry make the enrolment ``duplicate``
 ("already a BPU member"). Credits are recomputed for every person touched (``sync.dedup.merge``).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .context import PushContext
@@ -22,8 +23,8 @@ from .dedup.keys import worker_key_columns
 from .dedup.matcher import CandidatePool, Known, Probe, make_probe, person_of
 from .dedup.merge import REGISTRY_REASON, duplicate_reason, recompute_people
 from .dedup.model import LINK, DedupConfig, load_config
-from .models import Worker, new_id
-from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, WorkerMerge
+from .models import Enrollment, Worker, new_id
+from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
 from .pii import mask_nik, mask_phone
 from .writes import chunked, in_ids, save_rows
 
@@ -42,6 +43,7 @@ class PushPeople:
     candidates: list[dict] = field(default_factory=list)
     merges: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)
+    unlinked: dict[str, dict] = field(default_factory=dict)  # enrolment id → its keys, if still unclaimed
     touched: set[str] = field(default_factory=set)
 
 
@@ -94,9 +96,10 @@ class People:
         )
         return make_probe(person, self.ctx.pii)
 
-    def load(self, probes: list[Probe]) -> None:
-        """Candidate workers for every probe, and which NIKs are already BPJS members."""
-        self.pool.load(probes)
+    def load(self, probes: list[Probe], pushed_ids: set[str]) -> None:
+        """Candidate workers and unlinked enrolments for every probe, and which NIKs are BPJS members."""
+        self.pushed_ids = pushed_ids
+        self.pool.load(probes, pushed_ids=pushed_ids)
         niks = sorted({p.keys["nik"] for p in probes if p.keys["nik"]})
         for part in chunked(niks):
             rows = self.session.execute(
@@ -123,12 +126,16 @@ class People:
             row["status"] = NEEDS_CORRECTION  # may point at a known person, never creates one
             if top and top.verdict.outcome == LINK:
                 row["worker_id"] = top.worker.id
+            else:
+                self.pool.add_orphan(row["id"], probe)
+                self.out.unlinked[row["id"]] = {"enrollment_id": row["id"], **worker_key_columns(probe.keys)}
             return
         registry = self.registry.get(probe.keys["nik"] or "")
         if top and top.verdict.outcome == LINK:
             self._link(row, top, registry)
         else:
             self._new_person(row, probe, nik, phone_e164, registry, ranked)
+        self.pool.claim_orphans(probe, row["worker_id"])
 
     def _keep(self, row: dict, prev: dict, nik: str, phone_e164: str | None, probe: Probe) -> None:
         """An edit of a linked enrolment keeps its person; the person's source record refreshes it."""
@@ -237,6 +244,35 @@ class People:
             "note": None,
             "merge_id": None,
         }
+
+    def settle_orphans(self, rows: dict[str, dict]) -> None:
+        """Give claimed unlinked enrolments their person: this push's rows in place, stored ones by UPDATE.
+
+        The UPDATE only takes enrolments still without a person, so of two concurrent claims the first
+        wins. Their own agents pull the change (``last_modified``) and the person (``worker_linked_at``).
+        """
+        stamp = self.ctx.stamp
+        stored: dict[str, list[str]] = {}
+        for orphan in self.pool.orphans.values():
+            if orphan.claim is None:
+                continue
+            worker_id = orphan.claim[1]
+            self.out.unlinked.pop(orphan.id, None)
+            if orphan.id in rows:
+                rows[orphan.id].update(worker_id=worker_id, worker_linked_at=stamp)
+            else:
+                stored.setdefault(worker_id, []).append(orphan.id)
+        for worker_id, ids in stored.items():
+            self.session.execute(
+                update(Enrollment)
+                .where(Enrollment.id.in_(ids), Enrollment.worker_id.is_(None))
+                .values(worker_id=worker_id, worker_linked_at=stamp, last_modified=stamp)
+            )
+        gone = sorted(self.pushed_ids | {oid for ids in stored.values() for oid in ids})
+        for part in chunked(gone):
+            self.session.execute(delete(UnlinkedEnrollment).where(UnlinkedEnrollment.enrollment_id.in_(part)))
+        if self.out.unlinked:
+            self.session.execute(insert(UnlinkedEnrollment), list(self.out.unlinked.values()))
 
     def save_workers(self) -> None:
         """New and refreshed workers; call before the enrolments are written."""

@@ -40,7 +40,7 @@ def apply_enrollments(
         people.probe(nik=c.nik_digits, values=c.values, phone_index=pii.blind_index("phone", c.phone_e164))
         for c in checks
     ]
-    people.load(probes)
+    people.load(probes, {record.id for record in records})
     rows, results = [], {}
     for record, check, probe in zip(records, checks, probes, strict=True):
         prev = existing.get(record.id)
@@ -97,9 +97,13 @@ def apply_enrollments(
             if row[name]:
                 result[name] = row[name]
         results[record.id] = result
+    by_id = {row["id"]: row for row in rows}
+    people.settle_orphans(by_id)
+    for rid, row in by_id.items():
+        if row["worker_id"] and "worker_id" not in results[rid]:
+            results[rid]["worker_id"] = row["worker_id"]  # claimed by a later enrolment of this push
     people.save_workers()
     save_rows(session, Enrollment, rows, set(existing))
-    by_id = {row["id"]: row for row in rows}
     for rid, values in people.finish().items():  # credits recomputed for every person touched
         if rid in by_id:
             by_id[rid].update(values)

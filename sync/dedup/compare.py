@@ -51,6 +51,7 @@ class Comparison:
     reasons: list[str]
     name_similarity: float
     first_names_differ: bool = False  # both full names, different given names: relatives, not typos
+    serial_gap: int | None = None  # NIKs equal but for the serial: how far apart (twins are 1 apart)
 
 
 def _nik(a: str, b: str, reasons: list[str]) -> int | None:
@@ -181,7 +182,8 @@ def compare(a: Person, b: Person) -> Comparison:
             reasons.append("similar village" if levels["village"] == 1 else "different village")
     else:
         levels["village"] = None
-    return Comparison(levels, reasons, sim, _first_names_differ(a.tokens, b.tokens))
+    gap = abs(int(a.nik[12:]) - int(b.nik[12:])) if levels["nik"] == 2 else None
+    return Comparison(levels, reasons, sim, _first_names_differ(a.tokens, b.tokens), gap)
 
 
 def _first_names_differ(a: list[str], b: list[str]) -> bool:

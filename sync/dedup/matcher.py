@@ -1,7 +1,9 @@
 """Candidate search for a whole push: one query per blocking key (IN lists), then scoring in memory.
 
 Workers made earlier in the same push join the pool, so two records of one person in one push find
-each other. Pairs a supervisor declared distinct are never proposed again.
+each other. Pairs a supervisor declared distinct are never proposed again. Invalid enrolments that no
+person matched yet (``unlinked_enrollments``) are looked up by the same keys, so the person's valid
+enrolments can claim them.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Enrollment, Worker
-from ..models.dedup import DuplicateCandidate
+from ..models.dedup import DuplicateCandidate, UnlinkedEnrollment
 from ..pii import PiiProtector
 from ..writes import chunked, in_ids
 from .compare import Person, compare
 from .keys import KEY_KINDS, blocking_keys
-from .model import NEW, DedupConfig, Verdict, decide
-from .normalize import name_tokens, parse_date, village_key
+from .model import LINK, NEW, DedupConfig, Verdict, decide
+from .normalize import name_tokens, nik_digits, parse_date, village_key
 
 KEY_COLUMNS = {
     "nik": Worker.nik_index,
@@ -29,7 +31,7 @@ KEY_COLUMNS = {
     "name_dob": Worker.name_dob_key,
     "dob_village": Worker.dob_village_key,
 }
-VALID = ("verified", "duplicate")
+UNLINKED_COLUMNS = {kind: getattr(UnlinkedEnrollment, column.key) for kind, column in KEY_COLUMNS.items()}
 
 
 @dataclass
@@ -48,6 +50,15 @@ class Known:
     person: Person
     first: tuple[str, str, str | None] | None  # (enrolment id, agent id, branch id)
     registry_status: str | None = None
+
+
+@dataclass
+class Orphan:
+    """An invalid enrolment without a person, and the best claim on it so far (probability, worker id)."""
+
+    id: str
+    person: Person
+    claim: tuple[float, str] | None = None
 
 
 @dataclass
@@ -80,21 +91,61 @@ class CandidatePool:
         self.known: dict[str, Known] = {}
         self.by_key: dict[tuple[str, str], set[str]] = {}
         self.distinct: set[frozenset[str]] = set()
+        self.orphans: dict[str, Orphan] = {}
+        self.orphans_by_key: dict[tuple[str, str], set[str]] = {}
 
-    def load(self, probes: list[Probe]) -> None:
-        """One query per key kind over all probes, then the workers' data and first enrolments."""
+    def load(self, probes: list[Probe], *, pushed_ids: set[str] = frozenset()) -> None:
+        """One query per key kind over all probes, then the workers' data and first enrolments.
+
+        Unlinked enrolments being pushed again now (``pushed_ids``) are left out: their new version counts.
+        """
+        found = self._lookup(probes, KEY_COLUMNS, Worker.id, Worker.deleted_at.is_(None), self.by_key)
+        self._load_workers(sorted(found))
+        found = self._lookup(probes, UNLINKED_COLUMNS, UnlinkedEnrollment.enrollment_id, None, self.orphans_by_key)
+        self._load_orphans(sorted(found - set(pushed_ids)))
+
+    def _lookup(self, probes, columns, id_column, live, index) -> set[str]:
         found: set[str] = set()
         for kind in KEY_KINDS:
             values = sorted({p.keys[kind] for p in probes if p.keys.get(kind)})
-            column = KEY_COLUMNS[kind]
+            column = columns[kind]
             for part in chunked(values):
-                rows = self.session.execute(
-                    select(Worker.id, column).where(in_ids(self.session, column, part), Worker.deleted_at.is_(None))
+                query = select(id_column, column).where(in_ids(self.session, column, part))
+                for rid, value in self.session.execute(query if live is None else query.where(live)):
+                    index.setdefault((kind, value), set()).add(rid)
+                    found.add(rid)
+        return found
+
+    def _load_orphans(self, ids: list[str]) -> None:
+        cols = (
+            Enrollment.id,
+            Enrollment.nik_encrypted,
+            Enrollment.full_name,
+            Enrollment.birth_date,
+            Enrollment.sex,
+            Enrollment.phone_index,
+            Enrollment.village,
+        )
+        for part in chunked(ids):
+            rows = self.session.execute(
+                select(*cols).where(
+                    in_ids(self.session, Enrollment.id, part),
+                    Enrollment.worker_id.is_(None),
+                    Enrollment.status == "needs_correction",
+                    Enrollment.deleted_at.is_(None),
                 )
-                for wid, value in rows:
-                    self.by_key.setdefault((kind, value), set()).add(wid)
-                    found.add(wid)
-        self._load_workers(sorted(found))
+            )
+            for row in rows:
+                nik = nik_digits(self.pii.decrypt(row.nik_encrypted, row_id=row.id))
+                person = person_of(
+                    nik=nik,
+                    full_name=row.full_name,
+                    birth_date=row.birth_date,
+                    sex=row.sex,
+                    phone_index=row.phone_index,
+                    village=row.village,
+                )
+                self.orphans[row.id] = Orphan(row.id, person)
 
     def _load_workers(self, ids: list[str]) -> None:
         cols = (
@@ -148,6 +199,27 @@ class CandidatePool:
         for kind, value in keys.items():
             if value:
                 self.by_key.setdefault((kind, value), set()).add(known.id)
+
+    def add_orphan(self, enrollment_id: str, probe: Probe) -> None:
+        """An invalid enrolment of this push that matched nobody: a later valid one may still claim it."""
+        self.orphans[enrollment_id] = Orphan(enrollment_id, probe.person)
+        for kind, value in probe.keys.items():
+            if value:
+                self.orphans_by_key.setdefault((kind, value), set()).add(enrollment_id)
+
+    def claim_orphans(self, probe: Probe, worker_id: str) -> None:
+        """Unlinked enrolments sharing a key with this valid one, and matching it, become ``worker_id``'s."""
+        ids: set[str] = set()
+        for kind, value in probe.keys.items():
+            if value:
+                ids |= self.orphans_by_key.get((kind, value), set())
+        for oid in ids:
+            orphan = self.orphans.get(oid)
+            if orphan is None:
+                continue
+            verdict = decide(compare(orphan.person, probe.person), self.config)
+            if verdict.outcome == LINK and (orphan.claim is None or verdict.probability > orphan.claim[0]):
+                orphan.claim = (verdict.probability, worker_id)
 
     def rank(self, probe: Probe, *, own_worker: str | None = None) -> list[Scored]:
         """Candidates sharing a key with ``probe``, scored, best first (the ``new`` band left out)."""

@@ -20,6 +20,8 @@ from pathlib import Path
 from .compare import FIELDS, LEVELS, Comparison
 
 LINK, REVIEW, NEW = "link", "review", "new"
+# Twins born in one district get consecutive NIK serials; a typo in the serial rarely lands that close.
+TWIN_SERIAL_GAP = 1
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ def decide(comparison: Comparison, config: DedupConfig) -> Verdict:
         blockers.append("different NIK")
     if levels["nik"] != 0 and comparison.first_names_differ:
         blockers.append("given names differ and the NIKs are not equal (relatives?)")
-    if levels["nik"] == 2 and levels["name"] != 0:
-        blockers.append("NIKs differ only in the serial and the names differ (twins or siblings?)")
+    if levels["nik"] == 2 and levels["name"] != 0 and comparison.serial_gap <= TWIN_SERIAL_GAP:
+        blockers.append("NIKs differ only in the serial, by little, and the names differ (twins?)")
     if probability >= config.link_threshold and not blockers:
         outcome = LINK
     elif probability >= config.review_threshold:

@@ -90,3 +90,23 @@ class RegistryEntry(Base):
     membership_status: Mapped[str] = mapped_column(String(16))
     imported_at: Mapped[int] = mapped_column(BigInteger)
     imported_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class UnlinkedEnrollment(Base):
+    """An invalid enrolment no known person matched yet, with its blocking keys.
+
+    Invalid enrolments never create a person, so one pushed before the person's first valid enrolment
+    would stay alone for good. The person's later enrolments look these up by the same keys as workers
+    and claim the ones they match. A row leaves when its enrolment is claimed, corrected or re-pushed.
+    """
+
+    __tablename__ = "unlinked_enrollments"
+
+    enrollment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nik_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_head_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    nik_tail_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    name_dob_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    dob_village_key: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -206,3 +206,20 @@ def test_relative_with_other_given_name_is_not_auto_linked(session, world, pii):
     result = push_enrollments(session, world.agent_b, pii, other)[other["id"]]
     assert result["status"] == "verified"
     assert len(live_workers(session)) == 2
+
+
+def test_serial_typo_far_from_a_twin_links(session, world, pii):
+    """NIKs equal but for a serial typo far from consecutive (0007 vs 0307), same person: linked."""
+    first = person()
+    second = person(nik="3215011203850307", full_name="Muhammad Yusup")
+    push_enrollments(session, world.agent_a, pii, first)
+    assert push_enrollments(session, world.agent_b, pii, second)[second["id"]]["status"] == "duplicate"
+
+
+def test_consecutive_serial_with_a_different_spelling_stays_in_review(session, world, pii):
+    """Consecutive serials (0007, 0008) with names that differ: possibly twins, so review, not a link."""
+    first = person()
+    second = person(nik="3215011203850008", full_name="Muhammad Yusup")
+    push_enrollments(session, world.agent_a, pii, first)
+    assert push_enrollments(session, world.agent_b, pii, second)[second["id"]]["status"] == "verified"
+    assert [c.status for c in candidates(session)] == ["open"]
