@@ -51,6 +51,17 @@ def init_db() -> None:
     click.echo("database is at the latest schema")
 
 
+@click.command("rekey-dedup")
+@with_appcontext
+def rekey_dedup() -> None:
+    """Rebuild the duplicate-matching blocking keys of every worker (after a release changes them)."""
+    from sync.dedup.rekey import rekey
+
+    counts = rekey(db.session, protector())
+    db.session.commit()
+    click.echo(f"rekeyed {counts['workers']} workers and {counts['unlinked_enrollments']} waiting enrolments")
+
+
 @click.command("seed-demo")
 @click.option("--agents-per-branch", default=3, show_default=True, type=click.IntRange(1, 50))
 @click.option("--visits-per-agent", default=25, show_default=True, type=click.IntRange(0, 10000))
@@ -155,7 +166,16 @@ def demo(ctx, host: str, port: int) -> None:
     _gunicorn(host, port, 2)
 
 
-COMMANDS = [init_db, seed_demo_command, create_branch_command, create_user_command, serve, demo, scheduler_command]
+COMMANDS = [
+    init_db,
+    rekey_dedup,
+    seed_demo_command,
+    create_branch_command,
+    create_user_command,
+    serve,
+    demo,
+    scheduler_command,
+]
 
 
 def _load_demo_keys() -> None:

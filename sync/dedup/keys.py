@@ -28,11 +28,15 @@ def blocking_keys(person: Person, pii: PiiProtector) -> dict[str, str | None]:
         "nik": pii.blind_index("nik", nik) if len(nik) == 16 else None,
         # Each half holds few distinct values (region + birth day; birth month, year + serial), so each also
         # takes the part of the entered birth date it lacks: blocks stay small as the table grows.
-        "nik_head": pii.blind_index("nik_head", f"{nik[:8]}|{birth.year}") if len(nik) >= 15 and birth else None,
+        "nik_head": pii.blind_index("nik_head", f"{nik[:8]}|{birth.year}-{birth.month}")
+        if len(nik) >= 15 and birth
+        else None,
         "nik_tail": pii.blind_index("nik_tail", f"{nik[-8:]}|{birth.day}") if len(nik) >= 15 and birth else None,
         "phone": person.phone_index,
-        "name": f"{first}.{last}:{birth.year}" if first and birth else None,
-        "name_dob": f"{first}:{birth.isoformat()}" if first and birth else None,
+        "name": f"{first}.{last}:{birth.year}-{birth.month}" if first and birth else None,
+        "name_dob": f"{first}:{birth.year}-{min(birth.day, birth.month)}-{max(birth.day, birth.month)}"
+        if first and birth
+        else None,
         "dob_village": pii.blind_index("dob_village", f"{birth.isoformat()}|{person.village}")
         if birth and person.village
         else None,

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sync.models import Branch, Enrollment, User, Visit
+from sync.models import Branch, Enrollment, User, Visit, Worker
 
 
 def test_create_branch_and_user_with_password_on_stdin(app, engine):
@@ -83,3 +83,19 @@ def test_console_script_init_db_is_idempotent(tmp_path):
         assert "latest schema" in done.stdout
     refused = subprocess.run([jangkau, "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "JANGKAU_PII_KEYS" in refused.stderr
+
+
+def test_rekey_dedup_rebuilds_stale_blocking_keys(app, engine):
+    """After seed-demo, blanked worker keys come back from `rekey-dedup` exactly as a push would make them."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--agents-per-branch", "1", "--visits-per-agent", "2"]).exit_code == 0
+    with Session(engine) as session:
+        before = session.execute(select(Worker.id, Worker.name_key, Worker.nik_head_index).order_by(Worker.id)).all()
+        session.execute(update(Worker).values(name_key="stale", nik_head_index=None))
+        session.commit()
+    result = runner.invoke(args=["rekey-dedup"])
+    assert result.exit_code == 0, result.output
+    assert f"rekeyed {len(before)} workers" in result.output
+    with Session(engine) as session:
+        after = session.execute(select(Worker.id, Worker.name_key, Worker.nik_head_index).order_by(Worker.id)).all()
+    assert before and after == before

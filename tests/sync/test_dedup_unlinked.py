@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from sync.dedup.rekey import rekey
 from sync.models.dedup import UnlinkedEnrollment
 from sync.pull import pull
 from sync.push import push
@@ -81,3 +82,20 @@ def test_deleted_unlinked_enrolment_is_not_claimed(session, world, pii):
     session.commit()
     push_enrollments(session, world.agent_a, pii, person())
     assert row(session, bad["id"]).worker_id is None
+
+
+def test_rekey_rebuilds_waiting_enrolments_keys(session, world, pii):
+    """`rekey` restores a waiting enrolment's keys, so its person still finds it afterwards."""
+    bad = person(programs="JHT")
+    push_enrollments(session, world.agent_b, pii, bad)
+    expected = session.get(UnlinkedEnrollment, bad["id"]).name_dob_key
+    stale = {"nik_index": None, "name_key": None, "name_dob_key": "x", "phone_index": None}
+    session.execute(update(UnlinkedEnrollment).values(**stale))
+    session.commit()
+    assert rekey(session, pii) == {"workers": 0, "unlinked_enrollments": 1}
+    session.commit()
+    session.expire_all()
+    assert session.get(UnlinkedEnrollment, bad["id"]).name_dob_key == expected
+    good = person()
+    push_enrollments(session, world.agent_a, pii, good)
+    assert row(session, bad["id"]).worker_id == row(session, good["id"]).worker_id

@@ -1,0 +1,66 @@
+"""Recompute every stored blocking key after the key recipe (``keys.blocking_keys``) changes.
+
+Keys are derived (``keys.blocking_keys``), so they can always be rebuilt from the encrypted NIK and the
+plain fields. Rows are read in id order, a page at a time, and updated in place; ``last_modified`` is
+left alone because the keys never leave the server.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Enrollment, Worker
+from ..models.dedup import UnlinkedEnrollment
+from ..pii import PiiProtector
+from .keys import KEY_KINDS, blocking_keys, worker_key_columns
+from .matcher import person_of
+from .normalize import nik_digits
+
+FIELDS = ("nik_encrypted", "full_name", "birth_date", "sex", "phone_index", "village")
+
+
+def _keys(row, pii: PiiProtector) -> dict[str, str | None]:
+    nik = nik_digits(pii.decrypt(row.nik_encrypted, row_id=row.id))
+    person = person_of(
+        nik=nik,
+        full_name=row.full_name,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        phone_index=row.phone_index,
+        village=row.village,
+    )
+    return worker_key_columns(blocking_keys(person, pii))
+
+
+def _pages(session: Session, query, id_column, page: int):
+    last = ""
+    while True:
+        rows = session.execute(query.where(id_column > last).order_by(id_column).limit(page)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def rekey(session: Session, pii: PiiProtector, page: int = 2000) -> dict[str, int]:
+    """Rebuild the keys of all workers and waiting invalid enrolments; returns how many of each."""
+    counts = {"workers": 0, "unlinked_enrollments": 0}
+    columns = list(worker_key_columns(dict.fromkeys(KEY_KINDS)))
+    workers = select(Worker.id, *(getattr(Worker, f) for f in FIELDS))
+    table = Worker.__table__
+    set_worker = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
+    for rows in _pages(session, workers, Worker.id, page):
+        session.execute(set_worker, [{"row_id": r.id, **_keys(r, pii)} for r in rows])
+        counts["workers"] += len(rows)
+    waiting = select(Enrollment.id, *(getattr(Enrollment, f) for f in FIELDS)).join(
+        UnlinkedEnrollment, UnlinkedEnrollment.enrollment_id == Enrollment.id
+    )
+    table = UnlinkedEnrollment.__table__
+    set_waiting = (
+        update(table).where(table.c.enrollment_id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
+    )
+    for rows in _pages(session, waiting, Enrollment.id, page):
+        session.execute(set_waiting, [{"row_id": r.id, **_keys(r, pii)} for r in rows])
+        counts["unlinked_enrollments"] += len(rows)
+    return counts
