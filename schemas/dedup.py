@@ -143,5 +143,6 @@ class RegistryImportSchema(BaseSchema):
     lines = fields.Integer()
     imported = fields.Integer()
     updated = fields.Integer()
+    members_found = fields.Integer(metadata={"description": "people already enrolled who are BPJS participants"})
     rejected = fields.Integer()
     errors = fields.List(fields.Nested(RegistryLineErrorSchema))

@@ -34,6 +34,7 @@ def import_participants():
         "lines": report.lines,
         "imported": report.imported,
         "updated": report.updated,
+        "members_found": report.members_found,
         "rejected": len(report.errors),
         "errors": report.errors,
     }

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..changes import PushedRecord
 from ..context import PushContext
 from ..models import Enrollment, ScopeExit
-from ..people import NEEDS_CORRECTION, People
+from ..people import NEEDS_CORRECTION, VALID, People
 from ..pii import mask_nik, mask_phone
 from ..validation.enrollment import check_enrollment
 from ..writes import save_rows
@@ -76,6 +76,8 @@ def apply_enrollments(
         people.resolve(
             row, prev, valid=not check.errors, probe=probe, nik=check.nik_digits, phone_e164=check.phone_e164
         )
+        was_valid = prev is not None and prev.get("deleted_at") is None and prev["status"] in VALID
+        row["valid_since"] = (prev["valid_since"] if was_valid else ctx.stamp) if row["status"] in VALID else None
         relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
         row["worker_linked_at"] = ctx.stamp if relinked else prev.get("worker_linked_at")
         if relinked and prev and prev.get("worker_id") and prev["worker_id"] != row["worker_id"]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Enrollment, Worker
 from ..models.dedup import DuplicateCandidate, UnlinkedEnrollment
+from ..models.records import VALID_SINCE
 from ..pii import PiiProtector
 from ..writes import chunked, in_ids
 from .compare import Person, compare
@@ -177,7 +178,7 @@ class CandidatePool:
                     Enrollment.status == "verified",
                     Enrollment.deleted_at.is_(None),
                 )
-                .order_by(Enrollment.server_created_at, Enrollment.id)
+                .order_by(VALID_SINCE, Enrollment.id)
             )
             for wid, eid, agent, branch in firsts:
                 if self.known[wid].first is None:

@@ -1,6 +1,6 @@
 """Merges, distinct decisions and unmerges, and the credit rule they all restore.
 
-Credit rule: the first valid enrolment of a person (earliest ``server_created_at``, then id) is
+Credit rule: the first valid enrolment of a person (earliest ``valid_since``, then id) is
 ``verified`` and credited to its agent; every later one is ``duplicate`` of it with the same credit. A
 person already in the BPJS registry credits nobody. Every decision takes a sync-clock stamp, sets
 ``last_modified`` on each row it changes (so phones pull the outcome) and is recorded with who, when and why.
@@ -17,6 +17,7 @@ from ..clock import next_stamp, now_ms
 from ..errors import Conflict, InvalidRequest, NotFound
 from ..models import Enrollment, ScopeExit, Worker, new_id
 from ..models.dedup import DedupDecision, DuplicateCandidate, WorkerMerge
+from ..models.records import VALID_SINCE
 from ..pii import PiiProtector, mask_nik, mask_phone
 from ..principal import Principal
 from ..writes import chunked
@@ -44,7 +45,7 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
                 Enrollment.id,
                 Enrollment.worker_id,
                 Enrollment.agent_id,
-                Enrollment.server_created_at,
+                VALID_SINCE.label("valid_since"),
                 *(getattr(Enrollment, c) for c in LINK_COLUMNS if c != "worker_id"),
             )
             .where(
@@ -53,7 +54,7 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
                 Enrollment.status.in_(("verified", "duplicate")),
             )
             # Same stamp (one push): the one already verified stays first, so push order is kept.
-            .order_by(Enrollment.server_created_at, (Enrollment.status != "verified"), Enrollment.id)
+            .order_by(VALID_SINCE, (Enrollment.status != "verified"), Enrollment.id)
         ).mappings()
         by_worker: dict[str, list] = {}
         for row in rows:
@@ -83,7 +84,7 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
                     .where(Worker.id == wid, Worker.enrolled_by_agent_id != first["agent_id"])
                     .values(
                         enrolled_by_agent_id=first["agent_id"],
-                        enrolled_at=first["server_created_at"],
+                        enrolled_at=first["valid_since"],
                         last_modified=stamp,
                     )
                 )

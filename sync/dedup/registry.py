@@ -2,7 +2,9 @@
 
 Good lines are kept (an existing NIK is updated), bad lines are reported by 1-based line number (the
 header is line 1). From then on, a new enrolment with one of these NIKs is ``duplicate``: "already a
-BPU member". Only the NIK's blind index and mask are stored, never the NIK itself.
+BPU member"; people already enrolled with one of them are marked too, their enrolments turned
+``duplicate`` with no credit, stamped so phones learn it. Only the NIK's blind index and mask are
+stored, never the NIK itself.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..clock import next_stamp
+from ..models import Worker
 from ..models.dedup import RegistryEntry
 from ..pii import PiiProtector, mask_nik
 from ..validation.nik import check_nik
 from ..writes import chunked
+from .merge import recompute_people
 from .normalize import parse_date
 
 STATUSES = {
@@ -47,6 +52,7 @@ class RegistryReport:
     lines: int = 0
     imported: int = 0
     updated: int = 0
+    members_found: int = 0  # workers already enrolled who turn out to be BPJS participants
     errors: list[dict] = field(default_factory=list)
 
 
@@ -111,4 +117,29 @@ def import_registry(
             session.add(RegistryEntry(**values))
             report.imported += 1
     session.flush()
+    report.members_found = _mark_enrolled_members(session, good)
     return report
+
+
+def _mark_enrolled_members(session: Session, good: dict[str, dict]) -> int:
+    """Workers whose NIK is in the registry take its status; their enrolments lose the credit."""
+    workers: list[tuple[str, str, str | None]] = []
+    for part in chunked(sorted(good)):
+        workers += session.execute(
+            select(Worker.id, Worker.nik_index, Worker.registry_status).where(
+                Worker.nik_index.in_(part), Worker.deleted_at.is_(None)
+            )
+        ).all()
+    changed = [(wid, index) for wid, index, status in workers if status != good[index]["membership_status"]]
+    if not changed:
+        return 0
+    stamp = next_stamp(session)
+    for wid, index in changed:
+        status = good[index]["membership_status"]
+        session.execute(
+            update(Worker)
+            .where(Worker.id == wid)
+            .values(registry_status=status, membership_status=status, last_modified=stamp)
+        )
+    recompute_people(session, [wid for wid, _ in changed], stamp)
+    return len(changed)

@@ -6,7 +6,7 @@ stored encrypted with keyed blind indexes beside them (DOMAIN.md "Personal data"
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, SyncedMixin
@@ -72,6 +72,9 @@ class Enrollment(SyncedMixin, Base):
     worker_linked_at: Mapped[int | None] = mapped_column(BigInteger)
     duplicate_of: Mapped[str | None] = mapped_column(String(64))
     credited_agent_id: Mapped[str | None] = mapped_column(String(64))
+    # Stamp at which it became valid (verified or duplicate): the credit goes to the person's earliest one,
+    # so an incomplete record pushed early and corrected later cannot take the credit from a complete one.
+    valid_since: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Visit(SyncedMixin, Base):
@@ -145,3 +148,7 @@ class FollowUp(SyncedMixin, Base):
     completed_at: Mapped[int | None] = mapped_column(BigInteger)
     assigned_agent_id: Mapped[str | None] = mapped_column(String(64))
     branch_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# Rows written before ``valid_since`` existed (or by hand) count from their creation.
+VALID_SINCE = func.coalesce(Enrollment.valid_since, Enrollment.server_created_at)

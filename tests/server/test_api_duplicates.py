@@ -184,3 +184,33 @@ def test_registry_import_reports_bad_lines_and_marks_members(api, world):
         "/api/v1/registry/import", data=csv_text, content_type="text/csv", headers=api.headers(world.supervisor)
     )
     assert forbidden.status_code == 403
+
+
+def test_registry_import_marks_people_already_enrolled(api, world):
+    """Enrolled before the import: the person becomes a member and its enrolments duplicates without credit."""
+    first, second = person(), person(full_name="M. Yusuf")
+    _, pushed = api.sync(world.agent_a, changes(enrollments={"created": [first, second]}))
+    assert pushed.json["results"]["enrollments"][first["id"]]["status"] == "verified"
+    pulled = api.pull(world.agent_a).json["timestamp"]
+    response = api.client.post(
+        "/api/v1/registry/import",
+        data="nik,name,birth_date,membership_status\n3215011203850007,Muhammad Yusuf,1985-03-12,aktif\n",
+        content_type="text/csv",
+        headers=api.headers(world.admin),
+    )
+    assert response.status_code == 200 and response.json["members_found"] == 1, response.json
+    changed = api.pull(world.agent_a, pulled).json["changes"]
+    enrolments = {r["id"]: r for r in changed["enrollments"]["updated"]}
+    assert set(enrolments) == {first["id"], second["id"]}
+    for record in enrolments.values():
+        assert record["status"] == "duplicate" and record["credited_agent_id"] is None
+        assert "already a BPU member" in record["status_reason"]
+    (worker,) = changed["workers"]["updated"]
+    assert worker["membership_status"] == "active"
+    again = api.client.post(
+        "/api/v1/registry/import",
+        data="nik,name,birth_date,membership_status\n3215011203850007,Muhammad Yusuf,1985-03-12,active\n",
+        content_type="text/csv",
+        headers=api.headers(world.admin),
+    )
+    assert again.json["members_found"] == 0 and again.json["updated"] == 1

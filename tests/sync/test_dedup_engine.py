@@ -223,3 +223,17 @@ def test_consecutive_serial_with_a_different_spelling_stays_in_review(session, w
     push_enrollments(session, world.agent_a, pii, first)
     assert push_enrollments(session, world.agent_b, pii, second)[second["id"]]["status"] == "verified"
     assert [c.status for c in candidates(session)] == ["open"]
+
+
+def test_incomplete_record_corrected_later_does_not_take_the_credit(session, world, pii):
+    """Agent B pushes first but incomplete; agent A's complete enrolment comes next; B's correction is a duplicate."""
+    early = person(programs="JHT")
+    push_enrollments(session, world.agent_b, pii, early)
+    complete = person(full_name="M. Yusuf")
+    push_enrollments(session, world.agent_a, pii, complete)
+    fixed = early | {"programs": "JKK,JKM", "_status": "updated"}
+    result = push_enrollments(session, world.agent_b, pii, fixed)[early["id"]]
+    assert result["status"] == "duplicate" and result["duplicate_of"] == complete["id"]
+    assert row(session, complete["id"]).credited_agent_id == world.agent_a.id
+    assert row(session, early["id"]).credited_agent_id == world.agent_a.id
+    assert row(session, early["id"]).valid_since > row(session, complete["id"]).valid_since
