@@ -1,9 +1,10 @@
 """Blocking keys: the indexed ``workers`` columns a candidate must share with an enrolment.
 
 A person is found again through any one of them, so each error type leaves at least one intact: the
-NIK (exact), its first and last 8 digits, each with the part of the birth date it lacks (one wrong or
-dropped digit spoils only one half), the name's
-sound with the birth year or date, the phone, and birth date with village. The NIK, phone and
+NIK (exact); its first and last 8 digits, each with the part of the birth date it lacks (the tail also
+with the sex: without the region it is shared across districts), so one wrong or dropped digit spoils
+only one half; the name's sound with the birth year and month, or with the day and month in either
+order; the phone; birth date with village. The NIK, phone and
 date+village keys are keyed hashes (``PiiProtector.blind_index``); the name keys hold no more than the
 plaintext name and birth date already on the row.
 """
@@ -31,7 +32,9 @@ def blocking_keys(person: Person, pii: PiiProtector) -> dict[str, str | None]:
         "nik_head": pii.blind_index("nik_head", f"{nik[:8]}|{birth.year}-{birth.month}")
         if len(nik) >= 15 and birth
         else None,
-        "nik_tail": pii.blind_index("nik_tail", f"{nik[-8:]}|{birth.day}") if len(nik) >= 15 and birth else None,
+        "nik_tail": pii.blind_index("nik_tail", f"{nik[-8:]}|{birth.day}|{person.any_sex}")
+        if len(nik) >= 15 and birth
+        else None,
         "phone": person.phone_index,
         "name": f"{first}.{last}:{birth.year}-{birth.month}" if first and birth else None,
         "name_dob": f"{first}:{birth.year}-{min(birth.day, birth.month)}-{max(birth.day, birth.month)}"

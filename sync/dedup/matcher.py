@@ -1,20 +1,20 @@
-"""Candidate search for a whole push: one query per blocking key (IN lists), then scoring in memory.
+"""Candidate search for a whole push: indexed lookups by blocking key (IN lists), then scoring in memory.
 
 Workers made earlier in the same push join the pool, so two records of one person in one push find
-each other. Pairs a supervisor declared distinct are never proposed again. Invalid enrolments that no
-person matched yet (``unlinked_enrollments``) are looked up by the same keys, so the person's valid
+each other. Candidates are only ever proposed for a person made by this push, so a pair a supervisor
+called distinct never comes back. Invalid enrolments that no person matched yet (``unlinked_enrollments``) are looked up by the same keys, so the person's valid
 enrolments can claim them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from ..models import Enrollment, Worker
-from ..models.dedup import DuplicateCandidate, UnlinkedEnrollment
+from ..models.dedup import UnlinkedEnrollment
 from ..models.records import VALID_SINCE
 from ..pii import PiiProtector
 from ..writes import chunked, in_ids
@@ -33,14 +33,22 @@ KEY_COLUMNS = {
     "dob_village": Worker.dob_village_key,
 }
 UNLINKED_COLUMNS = {kind: getattr(UnlinkedEnrollment, column.key) for kind, column in KEY_COLUMNS.items()}
+PROBES_PER_QUERY = 1000  # 7 key lists per query: stays within SQLite's bound-parameter limit
+PERSON_FIELDS = ("nik_encrypted", "full_name", "birth_date", "sex", "phone_index", "village")
+
+
+def person_columns(model) -> tuple:
+    """The columns matching compares, on ``workers`` and ``enrollments`` alike."""
+    return tuple(getattr(model, f) for f in PERSON_FIELDS)
 
 
 @dataclass
 class Probe:
-    """One enrolment as matching sees it."""
+    """One enrolment as matching sees it, and its verdicts against the workers loaded for the push."""
 
     person: Person
     keys: dict[str, str | None]
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
 
 
 @dataclass
@@ -91,86 +99,87 @@ class CandidatePool:
         self.session, self.pii, self.config = session, pii, config
         self.known: dict[str, Known] = {}
         self.by_key: dict[tuple[str, str], set[str]] = {}
-        self.distinct: set[frozenset[str]] = set()
         self.orphans: dict[str, Orphan] = {}
         self.orphans_by_key: dict[tuple[str, str], set[str]] = {}
 
     def load(self, probes: list[Probe], *, pushed_ids: set[str] = frozenset()) -> None:
-        """One query per key kind over all probes, then the workers' data and first enrolments.
+        """Workers and unlinked enrolments sharing a key with any probe, then the workers' first enrolments.
 
-        Unlinked enrolments being pushed again now (``pushed_ids``) are left out: their new version counts.
+        One statement per table and chunk of probes: a UNION ALL of one indexed lookup per key kind (an
+        OR of the key columns tempts PostgreSQL into a scan of the whole table). Unlinked enrolments
+        pushed again now (``pushed_ids``) are left out: their new version counts.
         """
-        found = self._lookup(probes, KEY_COLUMNS, Worker.id, Worker.deleted_at.is_(None), self.by_key)
-        self._load_workers(sorted(found))
-        found = self._lookup(probes, UNLINKED_COLUMNS, UnlinkedEnrollment.enrollment_id, None, self.orphans_by_key)
-        self._load_orphans(sorted(found - set(pushed_ids)))
-
-    def _lookup(self, probes, columns, id_column, live, index) -> set[str]:
-        found: set[str] = set()
-        for kind in KEY_KINDS:
-            values = sorted({p.keys[kind] for p in probes if p.keys.get(kind)})
-            column = columns[kind]
-            for part in chunked(values):
-                query = select(id_column, column).where(in_ids(self.session, column, part))
-                for rid, value in self.session.execute(query if live is None else query.where(live)):
-                    index.setdefault((kind, value), set()).add(rid)
-                    found.add(rid)
-        return found
-
-    def _load_orphans(self, ids: list[str]) -> None:
-        cols = (
-            Enrollment.id,
-            Enrollment.nik_encrypted,
-            Enrollment.full_name,
-            Enrollment.birth_date,
-            Enrollment.sex,
-            Enrollment.phone_index,
-            Enrollment.village,
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Parallel workers take longer to start than these index lookups take; it is an OLTP transaction.
+            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        waiting_from = Enrollment.__table__.join(
+            UnlinkedEnrollment.__table__, UnlinkedEnrollment.enrollment_id == Enrollment.id
         )
-        for part in chunked(ids):
-            rows = self.session.execute(
-                select(*cols).where(
-                    in_ids(self.session, Enrollment.id, part),
+        for part in chunked(probes, PROBES_PER_QUERY):
+            wanted = self._wanted(part)
+            workers = self._matching(
+                wanted,
+                KEY_COLUMNS,
+                (Worker.id, Worker.registry_status, *person_columns(Worker)),
+                (Worker.deleted_at.is_(None),),
+            )
+            for row in workers:
+                if row.id not in self.known:
+                    self.known[row.id] = Known(row.id, self._person(row), None, row.registry_status)
+                self.by_key.setdefault((row.kind, row.key), set()).add(row.id)
+            waiting = self._matching(
+                wanted,
+                UNLINKED_COLUMNS,
+                (Enrollment.id, *person_columns(Enrollment)),
+                (
                     Enrollment.worker_id.is_(None),
                     Enrollment.status == "needs_correction",
                     Enrollment.deleted_at.is_(None),
-                )
+                ),
+                waiting_from,
             )
-            for row in rows:
-                nik = nik_digits(self.pii.decrypt(row.nik_encrypted, row_id=row.id))
-                person = person_of(
-                    nik=nik,
-                    full_name=row.full_name,
-                    birth_date=row.birth_date,
-                    sex=row.sex,
-                    phone_index=row.phone_index,
-                    village=row.village,
-                )
-                self.orphans[row.id] = Orphan(row.id, person)
+            for row in waiting:
+                if row.id not in pushed_ids:
+                    self.orphans.setdefault(row.id, Orphan(row.id, self._person(row, raw_nik=True)))
+                    self.orphans_by_key.setdefault((row.kind, row.key), set()).add(row.id)
+        resembling: set[str] = set()
+        for probe in probes:  # scored once here; only workers some probe resembles need their first enrolment
+            for wid in self._candidates(probe):
+                probe.verdicts[wid] = verdict = decide(compare(probe.person, self.known[wid].person), self.config)
+                if verdict.outcome != NEW:
+                    resembling.add(wid)
+        self._load_firsts(sorted(resembling))
 
-    def _load_workers(self, ids: list[str]) -> None:
-        cols = (
-            Worker.id,
-            Worker.nik_encrypted,
-            Worker.full_name,
-            Worker.birth_date,
-            Worker.sex,
-            Worker.phone_index,
-            Worker.village,
-            Worker.registry_status,
+    @staticmethod
+    def _wanted(probes: list[Probe]) -> dict[str, list[str]]:
+        return {kind: sorted({p.keys[kind] for p in probes if p.keys.get(kind)}) for kind in KEY_KINDS}
+
+    def _matching(self, wanted: dict[str, list[str]], keys: dict, columns: tuple, where: tuple, from_=None):
+        """Rows whose key of some kind is wanted, as (kind, key, *columns); a row may come once per kind."""
+        branches = []
+        for kind, values in wanted.items():
+            if values:
+                branch = select(literal(kind).label("kind"), keys[kind].label("key"), *columns)
+                if from_ is not None:
+                    branch = branch.select_from(from_)
+                branches.append(branch.where(in_ids(self.session, keys[kind], values), *where))
+        return self.session.execute(union_all(*branches)).all() if branches else []
+
+    def _person(self, row, *, raw_nik: bool = False) -> Person:
+        """A stored row as matching sees it (an enrolment keeps the NIK as typed, a worker its digits)."""
+        nik = self.pii.decrypt(row.nik_encrypted, row_id=row.id) or ""
+        return person_of(
+            nik=nik_digits(nik) if raw_nik else nik,
+            full_name=row.full_name,
+            birth_date=row.birth_date,
+            sex=row.sex,
+            phone_index=row.phone_index,
+            village=row.village,
         )
+
+    def _load_firsts(self, ids: list[str]) -> None:
+        """Each worker's first valid enrolment (its agent keeps the credit; a link points at it)."""
         for part in chunked(ids):
-            for row in self.session.execute(select(*cols).where(in_ids(self.session, Worker.id, part))):
-                nik = self.pii.decrypt(row.nik_encrypted, row_id=row.id) or ""
-                person = person_of(
-                    nik=nik,
-                    full_name=row.full_name,
-                    birth_date=row.birth_date,
-                    sex=row.sex,
-                    phone_index=row.phone_index,
-                    village=row.village,
-                )
-                self.known[row.id] = Known(row.id, person, None, row.registry_status)
             firsts = self.session.execute(
                 select(Enrollment.worker_id, Enrollment.id, Enrollment.agent_id, Enrollment.branch_id)
                 .where(
@@ -183,16 +192,6 @@ class CandidatePool:
             for wid, eid, agent, branch in firsts:
                 if self.known[wid].first is None:
                     self.known[wid].first = (eid, agent, branch)
-            pairs = self.session.execute(
-                select(DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id).where(
-                    DuplicateCandidate.status == "distinct",
-                    or_(
-                        in_ids(self.session, DuplicateCandidate.worker_id, part),
-                        in_ids(self.session, DuplicateCandidate.other_worker_id, part),
-                    ),
-                )
-            )
-            self.distinct.update(frozenset(p) for p in pairs if p[0])
 
     def add(self, known: Known, keys: dict[str, str | None]) -> None:
         """A worker created during this push becomes a candidate for the records after it."""
@@ -222,17 +221,20 @@ class CandidatePool:
             if verdict.outcome == LINK and (orphan.claim is None or verdict.probability > orphan.claim[0]):
                 orphan.claim = (verdict.probability, worker_id)
 
-    def rank(self, probe: Probe, *, own_worker: str | None = None) -> list[Scored]:
-        """Candidates sharing a key with ``probe``, scored, best first (the ``new`` band left out)."""
+    def _candidates(self, probe: Probe) -> set[str]:
         ids: set[str] = set()
         for kind, value in probe.keys.items():
             if value:
                 ids |= self.by_key.get((kind, value), set())
+        return ids
+
+    def rank(self, probe: Probe) -> list[Scored]:
+        """Candidates sharing a key with ``probe``, scored, best first (the ``new`` band left out)."""
         scored = []
-        for wid in ids:
-            if wid == own_worker or (own_worker and frozenset((own_worker, wid)) in self.distinct):
-                continue
-            verdict = decide(compare(probe.person, self.known[wid].person), self.config)
+        for wid in self._candidates(probe):
+            verdict = probe.verdicts.get(wid)
+            if verdict is None:  # a worker made earlier in this push
+                verdict = decide(compare(probe.person, self.known[wid].person), self.config)
             if verdict.outcome != NEW:
                 scored.append(Scored(self.known[wid], verdict))
         scored.sort(key=lambda s: (-s.verdict.probability, s.worker.id))
