@@ -2,8 +2,9 @@
 
 Workers made earlier in the same push join the pool, so two records of one person in one push find
 each other. Candidates are only ever proposed for a person made by this push, so a pair a supervisor
-called distinct never comes back. Invalid enrolments that no person matched yet (``unlinked_enrollments``) are looked up by the same keys, so the person's valid
-enrolments can claim them.
+called distinct never comes back. Invalid enrolments that no person matched yet
+(``unlinked_enrollments``) are looked up by the same keys, so the person's valid enrolments can claim
+them.
 """
 
 from __future__ import annotations
