@@ -48,7 +48,7 @@ from common import (
     setup_bench,
     timed,
 )
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from sync.dedup.normalize import clear_caches
@@ -80,6 +80,11 @@ def configure(parser) -> None:
         default=None,
         help=f"existing workers for the 'with workers' variant (default {FULL['workers']:,}; --quick "
         f"{QUICK['workers']:,}; 0 skips it); with --profile, seeded before the profiled push",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="force a PostgreSQL checkpoint after seeding workers (worst case: full-page writes in every push)",
     )
     parser.add_argument(
         "--workers-only", action="store_true", help="run only the 'with workers' variant (no empty-database sizes)"
@@ -123,6 +128,16 @@ def raw_insert(bench: Bench, templates: tuple[list[dict], list[dict]], tag: str)
                 conn.execute(insert(Visit.__table__), visits)
 
     return CpuMeter(bench, RAW_NAME, in_process=True).measure(run)
+
+
+def remove_raw(bench: Bench, templates: tuple[list[dict], list[dict]], tag: str) -> None:
+    """Delete one raw insert's copies: left in place they would be neighbours and duplicates of the next push's
+    records (same places, same people), making every later push do more work than a real one would."""
+    with bench.engine.begin() as conn:
+        for model, rows in ((Enrollment, templates[0]), (Visit, templates[1])):
+            ids = [f"{row['id']}{tag}" for row in rows]
+            if ids:
+                conn.execute(delete(model.__table__).where(model.__table__.c.id.in_(ids)))
 
 
 # ---------------------------------------------------------------- existing workers
@@ -172,7 +187,7 @@ def worker_rows(pii: PiiProtector, start: int, count: int) -> list[dict]:
     return rows
 
 
-def seed_workers(bench: Bench, count: int) -> float:
+def seed_workers(bench: Bench, count: int, checkpoint: bool = False) -> float:
     """Bulk-insert ``count`` realistic workers (Core insert executemany, 10,000 a transaction); seconds."""
 
     def run():
@@ -182,7 +197,7 @@ def seed_workers(bench: Bench, count: int) -> float:
                 conn.execute(insert(Worker.__table__), rows)
 
     seconds, _ = timed(run)
-    analyze(bench.engine)
+    analyze(bench.engine, checkpoint=checkpoint)
     clear_caches()  # seeding normalised every name in this process; a server would not have
     return seconds
 
@@ -234,6 +249,7 @@ def measure(bench: Bench, n_records: int, repeat: int, scenario: str) -> tuple[l
         if templates is None:
             templates = stored_rows(bench.engine, body)
         raws.append(raw_insert(bench, templates, f"r{index}"))
+        remove_raw(bench, templates, f"r{index}")
 
     def p50(samples, attr):
         return percentile([getattr(x, attr) for x in samples], 50)
@@ -295,7 +311,7 @@ def main() -> None:
                 clear_records(bench.engine)
                 if scenario != "empty":
                     progress(f"{kind}: seeding {workers:,} workers")
-                    progress(f"{kind}: seeded in {seed_workers(bench, workers):.1f} s")
+                    progress(f"{kind}: seeded in {seed_workers(bench, workers, args.checkpoint):.1f} s")
                 wall_row, cpu_row = measure(bench, size, repeat, scenario)
                 rows.append(wall_row)
                 cpu_rows.append(cpu_row)

