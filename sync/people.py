@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from .context import PushContext
 from .dedup.compare import Person
+from .dedup.identity import worker_identity
 from .dedup.keys import worker_key_columns
 from .dedup.matcher import CandidatePool, Known, Probe, make_probe, person_of
 from .dedup.merge import REGISTRY_REASON, duplicate_reason, recompute_people
 from .dedup.model import LINK, DedupConfig, load_config
 from .models import Enrollment, Worker, new_id
 from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
-from .pii import mask_nik, mask_phone
 from .writes import chunked, in_ids, save_rows
 
 VERIFIED, DUPLICATE, NEEDS_CORRECTION = "verified", "duplicate", "needs_correction"
@@ -52,27 +52,18 @@ def new_worker_row(
 ) -> dict:
     """A worker made from its first enrolment; PII encrypted under the worker's own id."""
     wid = new_id()
-    pii = ctx.pii
     return {
         "id": wid,
         "server_created_at": ctx.stamp,
         "last_modified": ctx.stamp,
         "deleted_at": None,
         "created_by_device": None,
-        "full_name": row["full_name"],
-        "nik_encrypted": pii.encrypt(nik or None, row_id=wid),
-        "nik_masked": mask_nik(nik),
-        "birth_date": row["birth_date"],
-        "sex": row["sex"],
-        "phone_encrypted": pii.encrypt(phone_e164, row_id=wid),
-        "phone_masked": mask_phone(phone_e164),
         "occupation": row["occupation"],
-        "village": row["village"],
         "membership_status": registry_status or "registered",
         "registry_status": registry_status,
         "enrolled_by_agent_id": ctx.principal.user_id,
         "enrolled_at": ctx.stamp,
-        **worker_key_columns(keys),
+        **worker_identity(ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=keys),
     }
 
 
@@ -84,6 +75,7 @@ class People:
         self.pool = CandidatePool(session, ctx.pii, config or load_config())
         self.out = PushPeople()
         self.registry: dict[str, str] = {}
+        self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first
 
     def probe(self, *, nik: str, values: dict, phone_index: str | None) -> Probe:
         person: Person = person_of(
@@ -143,22 +135,8 @@ class People:
             row[name] = prev[name]
         if prev["status"] == VERIFIED and any(row.get(k) != prev.get(k) for k in IDENTITY):
             wid = prev["worker_id"]
-            pii = self.ctx.pii
-            self.out.worker_updates.append(
-                {
-                    "id": wid,
-                    "last_modified": self.ctx.stamp,
-                    "full_name": row["full_name"],
-                    "nik_encrypted": pii.encrypt(nik or None, row_id=wid),
-                    "nik_masked": mask_nik(nik),
-                    "birth_date": row["birth_date"],
-                    "sex": row["sex"],
-                    "phone_encrypted": pii.encrypt(phone_e164, row_id=wid),
-                    "phone_masked": mask_phone(phone_e164),
-                    "village": row["village"],
-                    **worker_key_columns(probe.keys),
-                }
-            )
+            identity = worker_identity(self.ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=probe.keys)
+            self.out.worker_updates.append({"id": wid, "last_modified": self.ctx.stamp, **identity})
 
     def _link(self, row: dict, top, registry: str | None) -> None:
         worker: Known = top.worker

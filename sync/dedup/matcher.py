@@ -89,6 +89,21 @@ def person_of(*, nik: str, full_name, birth_date, sex, phone_index, village) -> 
     )
 
 
+def stored_person(row, pii: PiiProtector) -> Person:
+    """A stored worker or enrolment (``PERSON_FIELDS`` and ``id``) as matching sees it.
+
+    The NIK is decrypted under the row's id; an enrolment keeps it as typed, so only its digits count.
+    """
+    return person_of(
+        nik=nik_digits(pii.decrypt(row.nik_encrypted, row_id=row.id)),
+        full_name=row.full_name,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        phone_index=row.phone_index,
+        village=row.village,
+    )
+
+
 def make_probe(person: Person, pii: PiiProtector) -> Probe:
     return Probe(person, blocking_keys(person, pii))
 
@@ -123,7 +138,7 @@ class CandidatePool:
             )
             for row in workers:
                 if row.id not in self.known:
-                    self.known[row.id] = Known(row.id, self._person(row), None, row.registry_status)
+                    self.known[row.id] = Known(row.id, stored_person(row, self.pii), None, row.registry_status)
                 self.by_key.setdefault((row.kind, row.key), set()).add(row.id)
             waiting = self._matching(
                 wanted,
@@ -138,7 +153,7 @@ class CandidatePool:
             )
             for row in waiting:
                 if row.id not in pushed_ids:
-                    self.orphans.setdefault(row.id, Orphan(row.id, self._person(row, raw_nik=True)))
+                    self.orphans.setdefault(row.id, Orphan(row.id, stored_person(row, self.pii)))
                     self.orphans_by_key.setdefault((row.kind, row.key), set()).add(row.id)
         resembling: set[str] = set()
         for probe in probes:  # scored once here; only workers some probe resembles need their first enrolment
@@ -171,18 +186,6 @@ class CandidatePool:
             return self.session.execute(union_all(*branches)).all()
         finally:
             self.session.execute(text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
-
-    def _person(self, row, *, raw_nik: bool = False) -> Person:
-        """A stored row as matching sees it (an enrolment keeps the NIK as typed, a worker its digits)."""
-        nik = self.pii.decrypt(row.nik_encrypted, row_id=row.id) or ""
-        return person_of(
-            nik=nik_digits(nik) if raw_nik else nik,
-            full_name=row.full_name,
-            birth_date=row.birth_date,
-            sex=row.sex,
-            phone_index=row.phone_index,
-            village=row.village,
-        )
 
     def _load_firsts(self, ids: list[str]) -> None:
         """Each worker's first valid enrolment (its agent keeps the credit; a link points at it)."""

@@ -18,11 +18,12 @@ from ..errors import Conflict, InvalidRequest, NotFound
 from ..models import Enrollment, ScopeExit, Worker, new_id
 from ..models.dedup import DedupDecision, DuplicateCandidate, WorkerMerge
 from ..models.records import VALID_SINCE
-from ..pii import PiiProtector, mask_nik, mask_phone
+from ..pii import PiiProtector
 from ..principal import Principal
 from ..writes import chunked
-from .keys import blocking_keys, worker_key_columns
-from .matcher import person_of
+from .identity import worker_identity
+from .keys import blocking_keys
+from .matcher import stored_person
 
 VERIFIED_REASON = "Terverifikasi / Verified"
 REGISTRY_REASON = "Sudah menjadi peserta BPU / already a BPU member"
@@ -208,31 +209,21 @@ def latest_merge(session: Session, worker_id: str, merge_id: str | None = None) 
 def _worker_from_enrollment(session: Session, pii: PiiProtector, eid: str, stamp: int) -> str:
     """A new person made from an automatically linked enrolment (unmerging an automatic link)."""
     e = session.get(Enrollment, eid)
-    nik = pii.decrypt(e.nik_encrypted, row_id=e.id) or ""
-    nik = "".join(ch for ch in nik if ch.isdigit())
+    person = stored_person(e, pii)
+    values = {"full_name": e.full_name, "birth_date": e.birth_date, "sex": e.sex, "village": e.village}
     phone = pii.decrypt(e.phone_e164, row_id=e.id)
-    person = person_of(
-        nik=nik, full_name=e.full_name, birth_date=e.birth_date, sex=e.sex, phone_index=e.phone_index, village=e.village
-    )
     wid = new_id()
+    identity = worker_identity(pii, wid, values, nik=person.nik, phone_e164=phone, keys=blocking_keys(person, pii))
     session.add(
         Worker(
             id=wid,
             server_created_at=stamp,
             last_modified=stamp,
-            full_name=e.full_name,
-            nik_encrypted=pii.encrypt(nik or None, row_id=wid),
-            nik_masked=mask_nik(nik),
-            birth_date=e.birth_date,
-            sex=e.sex,
-            phone_encrypted=pii.encrypt(phone, row_id=wid),
-            phone_masked=mask_phone(phone),
             occupation=e.occupation,
-            village=e.village,
             membership_status="registered",
             enrolled_by_agent_id=e.agent_id,
             enrolled_at=stamp,
-            **worker_key_columns(blocking_keys(person, pii)),
+            **identity,
         )
     )
     session.flush()

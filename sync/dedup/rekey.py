@@ -14,23 +14,11 @@ from ..models import Enrollment, Worker
 from ..models.dedup import UnlinkedEnrollment
 from ..pii import PiiProtector
 from .keys import KEY_KINDS, blocking_keys, worker_key_columns
-from .matcher import person_of
-from .normalize import nik_digits
-
-FIELDS = ("nik_encrypted", "full_name", "birth_date", "sex", "phone_index", "village")
+from .matcher import person_columns, stored_person
 
 
 def _keys(row, pii: PiiProtector) -> dict[str, str | None]:
-    nik = nik_digits(pii.decrypt(row.nik_encrypted, row_id=row.id))
-    person = person_of(
-        nik=nik,
-        full_name=row.full_name,
-        birth_date=row.birth_date,
-        sex=row.sex,
-        phone_index=row.phone_index,
-        village=row.village,
-    )
-    return worker_key_columns(blocking_keys(person, pii))
+    return worker_key_columns(blocking_keys(stored_person(row, pii), pii))
 
 
 def _pages(session: Session, query, id_column, page: int):
@@ -47,13 +35,13 @@ def rekey(session: Session, pii: PiiProtector, page: int = 2000) -> dict[str, in
     """Rebuild the keys of all workers and waiting invalid enrolments; returns how many of each."""
     counts = {"workers": 0, "unlinked_enrollments": 0}
     columns = list(worker_key_columns(dict.fromkeys(KEY_KINDS)))
-    workers = select(Worker.id, *(getattr(Worker, f) for f in FIELDS))
+    workers = select(Worker.id, *person_columns(Worker))
     table = Worker.__table__
     set_worker = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
     for rows in _pages(session, workers, Worker.id, page):
         session.execute(set_worker, [{"row_id": r.id, **_keys(r, pii)} for r in rows])
         counts["workers"] += len(rows)
-    waiting = select(Enrollment.id, *(getattr(Enrollment, f) for f in FIELDS)).join(
+    waiting = select(Enrollment.id, *person_columns(Enrollment)).join(
         UnlinkedEnrollment, UnlinkedEnrollment.enrollment_id == Enrollment.id
     )
     table = UnlinkedEnrollment.__table__
