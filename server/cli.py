@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from cryptography.exceptions import InvalidTag
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -16,7 +17,7 @@ from sync.accounts import create_branch, create_user
 from sync.db import ensure_clock
 from sync.demo import DEMO_PASSWORD, seed_demo
 from sync.errors import InvalidRequest
-from sync.pii import PiiProtector
+from sync.pii import PiiKeyError, PiiProtector
 
 from . import config as config_module
 from .extensions import db
@@ -60,6 +61,66 @@ def rekey_dedup() -> None:
     counts = rekey(db.session, protector())
     db.session.commit()
     click.echo(f"rekeyed {counts['workers']} workers and {counts['unlinked_enrollments']} waiting enrolments")
+
+
+@click.group("push-archive")
+def push_archive() -> None:
+    """Read archived push bodies (sealed with the personal-data keys) and re-seal them."""
+
+
+@push_archive.command("show")
+@click.argument("archive_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--reason", required=True, help="why it is read (kept in the access log)")
+@with_appcontext
+def push_archive_show(archive_id: int, reason: str) -> None:
+    """Print one archived push: who, when, outcome, then the body as the phone sent it. Audited."""
+    import getpass
+
+    from sync.archive import read_archived
+    from sync.clock import now_ms
+    from sync.models import AccessLog
+
+    try:
+        archived = read_archived(db.session, protector(), archive_id)
+    except (PiiKeyError, InvalidTag):
+        _fail(f"archived push {archive_id} cannot be opened with the configured keys")
+    if archived is None:
+        _fail(f"no archived push {archive_id}")
+    db.session.add(
+        AccessLog(
+            at=now_ms(),
+            user_id=f"cli:{getpass.getuser()}"[:64],
+            action="push_archive.view",
+            subject_table="push_archive",
+            subject_id=str(archive_id),
+            detail=reason[:500],
+        )
+    )
+    db.session.commit()
+    click.echo(
+        f"push {archived.id}: user {archived.user_id} device {archived.device_id} at {archived.received_at} "
+        f"→ {archived.status} {archived.outcome}",
+        err=True,
+    )
+    if archived.body is None:
+        click.echo("(body not kept: larger than the archive limit)", err=True)
+    else:
+        sys.stdout.buffer.write(archived.body + b"\n")
+
+
+@push_archive.command("seal")
+@click.option("--batch", default=500, show_default=True, type=click.IntRange(1, 100000))
+@with_appcontext
+def push_archive_seal(batch: int) -> None:
+    """Seal every body still in plain gzip (archived before 0004) or under an older key; resumable."""
+    from sync.archive import reseal_batch
+
+    after, total = 0, 0
+    while after is not None:
+        after, changed = reseal_batch(db.session, protector(), after_id=after, batch=batch)
+        db.session.commit()
+        total += changed
+    click.echo(f"sealed {total} archived pushes with key {protector().current_key_id}")
 
 
 @click.command("seed-demo")
@@ -169,6 +230,7 @@ def demo(ctx, host: str, port: int) -> None:
 COMMANDS = [
     init_db,
     rekey_dedup,
+    push_archive,
     seed_demo_command,
     create_branch_command,
     create_user_command,

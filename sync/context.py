@@ -18,6 +18,7 @@ class PushContext:
     today: dt.date = field(default_factory=dt.date.today)
     branch_location: tuple[float, float] | None = None
     applied: dict[str, list] = field(default_factory=dict)  # table → row dicts written by this push
+    pushed: dict[str, set[str]] = field(default_factory=dict)  # table → ids this push creates or updates
 
     def base_row(self, record_id: str, existing: dict | None) -> dict:
         """Change-tracking columns: new rows (and resurrected ones) get a fresh ``server_created_at``."""

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .clock import now_ms
 from .models import Base, SyncClock
 
 
@@ -55,7 +56,7 @@ def begin_snapshot(session: Session) -> None:
 def ensure_clock(session: Session) -> None:
     """Create the one clock row if missing (migrations insert it; tests using create_all need this)."""
     if session.get(SyncClock, 1) is None:
-        session.add(SyncClock(id=1, value=0))
+        session.add(SyncClock(id=1, value=now_ms()))
         session.flush()
 
 
@@ -67,7 +68,7 @@ def create_schema(engine: Engine) -> None:
 
 
 def truncate_all(session: Session) -> None:
-    """Empty every table and reset the clock (tests and benchmarks)."""
+    """Empty every table and restart the clock at the current time (tests and benchmarks)."""
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(table.delete())
-    session.execute(text("INSERT INTO sync_clock (id, value) VALUES (1, 0)"))
+    session.execute(text("INSERT INTO sync_clock (id, value) VALUES (1, :now)"), {"now": now_ms()})

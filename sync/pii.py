@@ -81,6 +81,20 @@ class PiiProtector:
         raw = base64.b64decode(payload)
         return self._ciphers[key_id].decrypt(raw[:12], raw[12:], row_id.encode()).decode()
 
+    def seal(self, data: bytes, *, context: str) -> bytes:
+        """Encrypt a blob (an archived push body): ``<key_id>:`` + nonce + ciphertext, ``context`` as AAD."""
+        nonce = os.urandom(12)
+        sealed = self._ciphers[self.current_key_id].encrypt(nonce, data, context.encode())
+        return self.current_key_id.encode() + b":" + nonce + sealed
+
+    def open(self, blob: bytes, *, context: str) -> bytes:
+        """Decrypt what ``seal`` made; raises ``PiiKeyError`` when its key is not configured any more."""
+        key_id, sep, rest = bytes(blob).partition(b":")
+        cipher = self._ciphers.get(key_id.decode("ascii", "replace")) if sep else None
+        if cipher is None:
+            raise PiiKeyError(f"no key {key_id[:32]!r} to open this blob")
+        return cipher.decrypt(rest[:12], rest[12:], context.encode())
+
     def blind_index(self, purpose: str, value: str | None) -> str | None:
         """A keyed hash for exact lookups; ``purpose`` separates the NIK, its halves and phones."""
         if not value:
@@ -93,9 +107,9 @@ def mask_nik(nik: str | None) -> str | None:
     """``3215012301900007`` → ``321501********07``; anything not 16 digits is masked whole."""
     if not nik:
         return None
-    if len(nik) == 16 and nik.isdigit():
+    if len(nik) == 16 and nik.isascii() and nik.isdigit():
         return nik[:6] + "*" * 8 + nik[-2:]
-    return "*" * len(nik)
+    return "*" * min(len(nik), 16)
 
 
 def mask_phone(e164: str | None) -> str | None:

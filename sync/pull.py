@@ -17,6 +17,7 @@ from .errors import InvalidRequest
 from .models import Enrollment, FollowUp, ScopeExit, Visit, Worker
 from .pii import PiiProtector
 from .principal import Principal, require_agent
+from .references import VALID_STATUSES
 from .tables import TABLES
 
 FIRST_SYNC_VISIT_DAYS = 90
@@ -104,6 +105,7 @@ class Puller:
         self.lpa = last_pulled_at
         self.migration = migration
         self.out = _Changes()
+        self._visible: set[str] | None = None
 
     def since(self, table: str) -> int:
         """0 for a full pull of the table (first sync, or a migration added it or its columns)."""
@@ -136,11 +138,14 @@ class Puller:
         ).mappings()
 
         def personal(row):
-            return {
+            values = {
                 "nik": self.pii.decrypt(row["nik_encrypted"], row_id=row["id"]),
                 "phone": self.pii.decrypt(row["phone_encrypted"], row_id=row["id"]),
                 "updated_at": row["last_modified"],
             }
+            if row["worker_id"] and row["status"] not in VALID_STATUSES and not self.may_see(row["worker_id"]):
+                values.update(worker_id=None, duplicate_of=None)  # a NIK typed alone is no oracle
+            return values
 
         self.emit("enrollments", rows, since, personal)
 
@@ -161,11 +166,20 @@ class Puller:
         ).mappings()
         self.emit("follow_ups", rows, since)
 
+    def may_see(self, worker_id: str) -> bool:
+        """Whether the worker is in this agent's scope (read once per pull, only when needed)."""
+        if self._visible is None:
+            self._visible = set(self.session.execute(select(self._links().c.worker_id)).scalars())
+        return worker_id in self._visible
+
     def _links(self, linked_by: int | None = None):
         """Ids of workers linked to the agent's live enrolments and follow-ups (``linked_by``: links made by then)."""
         me = self.principal.user_id
         enrol = select(Enrollment.worker_id).where(
-            Enrollment.agent_id == me, Enrollment.deleted_at.is_(None), Enrollment.worker_id.is_not(None)
+            Enrollment.agent_id == me,
+            Enrollment.deleted_at.is_(None),
+            Enrollment.worker_id.is_not(None),
+            Enrollment.status.in_(VALID_STATUSES),  # an invalid enrolment's link grants nothing (sync.references)
         )
         follow = select(FollowUp.worker_id).where(
             FollowUp.assigned_agent_id == me, FollowUp.deleted_at.is_(None), FollowUp.worker_id.is_not(None)
@@ -199,14 +213,11 @@ class Puller:
         """Records that left this agent's scope are deletions, unless they are (back) in scope now."""
         if not self.lpa:
             return
-        in_scope = {
-            "workers": set(self.session.execute(select(self._links().c.worker_id)).scalars()),
-        }
         rows = self.session.execute(
             select(ScopeExit.table_name, ScopeExit.record_id).where(
                 and_(ScopeExit.agent_id == self.principal.user_id, ScopeExit.stamp > self.lpa)
             )
-        )
+        ).all()
         for table, rid in rows:
             if table == "follow_ups":
                 owner = self.session.execute(
@@ -214,7 +225,7 @@ class Puller:
                 ).scalar_one_or_none()
                 if owner == self.principal.user_id:
                     continue
-            elif rid in in_scope.get(table, ()):
+            elif table == "workers" and self.may_see(rid):
                 continue
             self.out.add(table, "deleted", rid)
 

@@ -135,6 +135,7 @@ def push(
     )
     results: dict[str, dict[str, dict]] = {t: dict(v) for t, v in parsed.rejected.items()}
     loaded = _load_own(session, ctx, parsed, results)
+    ctx.pushed = {table: set(work.upserts) for table, work in parsed.tables.items()}
     # Fixed order: follow-ups may reference enrolments and visits written by this same push.
     for table, work in sorted(parsed.tables.items(), key=lambda item: WRITABLE_TABLES.index(item[0])):
         table_results = results.setdefault(table, {})

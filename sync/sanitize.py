@@ -10,7 +10,7 @@ import math
 import re
 
 from .errors import InvalidRequest
-from .tables import AUTO_COLUMNS, TABLES, ColumnType, column_names, device_columns
+from .tables import AUTO_COLUMNS, REFERENCES, TABLES, ColumnType, column_names, device_columns
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STRING = 4000
@@ -95,12 +95,33 @@ def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, 
             raise EnvelopeError(f"{where}.{name}", f"unknown column for table {table}")
     clean: dict = {}
     problems: dict[str, list[str]] = {}
+    references = REFERENCES.get(table, ())
     for column in device_columns(table):
         value, problem = coerce(raw.get(column.name), column.type)
+        if column.name in references and value is not None and not ID_PATTERN.match(value):
+            value, problem = None, "harus id data / must be a record id (^[A-Za-z0-9_-]{1,64}$)"
         clean[column.name] = value
         if problem:
             problems.setdefault(column.name, []).append(problem)
     return clean, problems
+
+
+def fit_to_columns(model, values: dict, errors: dict[str, list[str]]) -> None:
+    """Make validated values fit their database columns, so no pushed value can fail the INSERT.
+
+    The limits come from the model itself (``String(n)``): a longer value is cut to ``n`` characters and
+    the cut is reported as that field's error, which makes the record ``needs_correction`` (API.md §4).
+    """
+    columns = model.__table__.columns
+    for name, value in values.items():
+        if not isinstance(value, str) or name not in columns:
+            continue
+        length = getattr(columns[name].type, "length", None)
+        if length is not None and len(value) > length:
+            values[name] = value[:length]
+            errors.setdefault(name, []).append(
+                f"lebih dari {length} karakter, dipotong / longer than {length} characters, cut"
+            )
 
 
 def check_table_name(table: object, where: str) -> str:

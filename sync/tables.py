@@ -105,6 +105,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+# Device columns holding another record's id: only a well-formed id is ever kept (sync.sanitize), and
+# which ids an agent may name is the scope module's rule (sync.scope).
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "enrollments": ("visit_id",),
+    "visits": ("enrollment_id", "worker_id"),
+    "follow_ups": ("enrollment_id", "worker_id", "visit_id"),
+}
+
 WRITABLE_TABLES = ("enrollments", "visits", "follow_ups")
 READ_ONLY_TABLES = ("workers",)
 SCHEMA_VERSION = 1

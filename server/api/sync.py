@@ -97,6 +97,7 @@ def _archive(status: int, outcome: str, stamp: int | None = None) -> None:
     try:
         archive_push(
             db.session,
+            pii=protector(),
             user_id=principal.user_id if principal else None,
             device_id=principal.device_id if principal else None,
             body=g.get("raw_body") or b"",
@@ -147,6 +148,11 @@ def push_changes(args):
     except SyncError as error:
         db.session.rollback()
         _archive(error.status, f"{error.code}: {error.detail}")
+        raise
+    except Exception as error:
+        # Whatever failed, the body is kept: the agent's data must never be lost to a server fault.
+        db.session.rollback()
+        _archive(500, f"internal_error: {type(error).__name__}")
         raise
     _archive(outcome.status, "replayed" if outcome.replayed else "applied", outcome.timestamp)
     return _json_response(outcome.body(), outcome.status)

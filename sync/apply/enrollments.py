@@ -11,6 +11,8 @@ from ..context import PushContext
 from ..models import Enrollment, ScopeExit
 from ..people import NEEDS_CORRECTION, VALID, People
 from ..pii import mask_nik, mask_phone
+from ..references import check_references, own_workers
+from ..sanitize import fit_to_columns
 from ..validation.enrollment import check_enrollment
 from ..writes import save_rows
 
@@ -30,10 +32,17 @@ def apply_enrollments(
 ) -> dict[str, dict]:
     pii = ctx.pii
     checks = []
+    # A visit of someone else's is cleared with a warning: it must not block the enrolment or its credit.
+    foreign = check_references(
+        session, ctx.principal.user_id, "enrollments", {r.id: r.values for r in records}, existing, ctx.pushed
+    )
     for record in records:
         check = check_enrollment(record.values, today=ctx.today)
+        for name, messages in foreign.get(record.id, {}).items():
+            check.warnings.setdefault(name, []).extend(messages)
         for name, messages in record.problems.items():
             check.errors.setdefault(name, []).extend(messages)
+        fit_to_columns(Enrollment, check.values, check.errors)
         checks.append(check)
     people = People(session, ctx)
     probes = [
@@ -79,8 +88,11 @@ def apply_enrollments(
         was_valid = prev is not None and prev.get("deleted_at") is None and prev["status"] in VALID
         row["valid_since"] = (prev["valid_since"] if was_valid else ctx.stamp) if row["status"] in VALID else None
         relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
-        row["worker_linked_at"] = ctx.stamp if relinked else prev.get("worker_linked_at")
-        if relinked and prev and prev.get("worker_id") and prev["worker_id"] != row["worker_id"]:
+        # Becoming valid is what opens the person to the agent (sync.references): it counts as a new link.
+        opened = row["status"] in VALID and not was_valid
+        row["worker_linked_at"] = ctx.stamp if relinked or opened else prev.get("worker_linked_at")
+        left = prev and prev.get("worker_id") and (prev["worker_id"] != row["worker_id"] or row["status"] not in VALID)
+        if left and (relinked or was_valid):
             # The old person may leave this agent's replica: the pull sends a deletion unless still linked.
             session.add(
                 ScopeExit(
@@ -114,5 +126,19 @@ def apply_enrollments(
             results[rid].pop("duplicate_of", None)
             if values["duplicate_of"]:
                 results[rid]["duplicate_of"] = values["duplicate_of"]
+    _hide_foreign_people(session, ctx, results)
     ctx.applied["enrollments"] = rows
     return results
+
+
+def _hide_foreign_people(session: Session, ctx: PushContext, results: dict[str, dict]) -> None:
+    """An invalid enrolment may be linked to a person for matching, but its agent learns nothing of a
+    person outside their scope: no ``worker_id`` or ``duplicate_of`` in the answer (docs/security.md)."""
+    linked = {rid: r["worker_id"] for rid, r in results.items() if r.get("worker_id") and r["status"] not in VALID}
+    if not linked:
+        return
+    visible = own_workers(session, ctx.principal.user_id, set(linked.values()))
+    for rid, worker_id in linked.items():
+        if worker_id not in visible:
+            results[rid].pop("worker_id", None)
+            results[rid].pop("duplicate_of", None)

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from ..changes import PushedRecord
 from ..context import PushContext
 from ..models import FollowUp
-from ..references import check_follow_up_references
+from ..references import check_references
+from ..sanitize import fit_to_columns
 from ..tables import device_columns
 from ..validation.follow_up import check_follow_up
 from ..writes import save_rows
@@ -19,12 +20,15 @@ def apply_follow_ups(
     session: Session, ctx: PushContext, records: list[PushedRecord], existing: dict[str, dict]
 ) -> dict[str, dict]:
     rows, results = [], {}
-    foreign = check_follow_up_references(session, ctx.principal.user_id, records, existing)
+    foreign = check_references(
+        session, ctx.principal.user_id, "follow_ups", {r.id: r.values for r in records}, existing, ctx.pushed
+    )
     for record in records:
         values = dict(record.values)
         errors = check_follow_up(values) | foreign.get(record.id, {})
         for name, messages in record.problems.items():
             errors.setdefault(name, []).extend(messages)
+        fit_to_columns(FollowUp, values, errors)
         row = ctx.base_row(record.id, existing.get(record.id)) | {
             "assigned_agent_id": ctx.principal.user_id,
             "branch_id": ctx.principal.branch_id,

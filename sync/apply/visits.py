@@ -16,6 +16,8 @@ from ..changes import PushedRecord
 from ..context import PushContext
 from ..geo import process_pushed_visits, refresh_after_delete
 from ..models import Visit
+from ..references import check_references
+from ..sanitize import fit_to_columns
 from ..tables import device_columns
 from ..validation.visit import check_visit
 from ..visit_rollup import after_push as refresh_rollup
@@ -28,11 +30,15 @@ def apply_visits(
     session: Session, ctx: PushContext, records: list[PushedRecord], existing: dict[str, dict]
 ) -> dict[str, dict]:
     rows, results = [], {}
+    foreign = check_references(
+        session, ctx.principal.user_id, "visits", {r.id: r.values for r in records}, existing, ctx.pushed
+    )
     for record in records:
         values = dict(record.values)
-        errors = check_visit(values)
+        errors = check_visit(values) | foreign.get(record.id, {})
         for name, messages in record.problems.items():
             errors.setdefault(name, []).extend(messages)
+        fit_to_columns(Visit, values, errors)
         row = ctx.base_row(record.id, existing.get(record.id)) | {
             "agent_id": ctx.principal.user_id,
             "branch_id": ctx.principal.branch_id,
@@ -46,6 +52,12 @@ def apply_visits(
         (before["agent_id"], before["visited_at"])
         for before in existing.values()
         if before.get("deleted_at") is None and before.get("visited_at") is not None
+    ]
+    # Only a visit that became "enrolled" in this push makes the person's earlier revisits obsolete.
+    ctx.applied["visits:enrolled"] = [
+        row["id"]
+        for row in rows
+        if row.get("outcome") == "enrolled" and (existing.get(row["id"]) or {}).get("outcome") != "enrolled"
     ]
     process_pushed_visits(session, ctx, rows, existing)
     for row in rows:

@@ -88,9 +88,13 @@ def schedule_from_visits(session: Session, ctx: PushContext, applied: dict[str, 
     visits = applied.get("visits") or []
     if visits:
         _apply_rules(session, ctx, visits)
-    enrolled = [e for e in applied.get("enrollments") or [] if e.get("status") in ("verified", "duplicate")]
-    if enrolled or any(v.get("outcome") == "enrolled" for v in visits):
-        cancel_revisits_on_enrolment(session, ctx, enrolled, [v for v in visits if v.get("outcome") == "enrolled"])
+    # The person enrolled in this push: an enrolment that became valid now, a visit whose outcome became
+    # "enrolled" now. Edits of an enrolment that was already valid cancel nothing.
+    enrolled = [e for e in applied.get("enrollments") or [] if e.get("valid_since") == ctx.stamp]
+    newly = set(applied.get("visits:enrolled") or ())
+    enrolled_visits = [v for v in visits if v["id"] in newly]
+    if enrolled or enrolled_visits:
+        cancel_revisits_on_enrolment(session, ctx, enrolled, enrolled_visits)
 
 
 def _apply_rules(session: Session, ctx: PushContext, visits: list[dict]) -> None:
@@ -171,7 +175,11 @@ def _agent_made(session: Session, visit_ids: list[str]) -> set[tuple[str, str]]:
 def cancel_revisits_on_enrolment(
     session: Session, ctx: PushContext, enrollments: list[dict], enrolled_visits: list[dict]
 ) -> int:
-    """The worker enrolled: scheduled revisits about them, their enrolment or its visits are cancelled."""
+    """The worker enrolled: scheduled revisits about them, their enrolment or its visits are cancelled.
+
+    Only revisits planned before this push, or made by the rules: one the agent plans on the phone with or
+    after the enrolment (to collect the KK copy, say) stands.
+    """
     # Worker links come from the server's own matching; ids a phone typed into a visit count only when they
     # are the agent's own, so no agent can cancel another agent's revisits by naming their records.
     worker_ids = {e["worker_id"] for e in enrollments if e.get("worker_id")}
@@ -206,6 +214,8 @@ def cancel_revisits_on_enrolment(
             FollowUp.kind == "revisit",
             FollowUp.status == "scheduled",
             FollowUp.deleted_at.is_(None),
+            # Planned before this push, or made by the rules (never the agent's own plan).
+            or_(FollowUp.server_created_at < ctx.stamp, FollowUp.created_by_device.is_(None)),
         )
         .values(status="cancelled", last_modified=ctx.stamp)
     ).rowcount

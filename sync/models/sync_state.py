@@ -34,7 +34,7 @@ class ScopeExit(Base):
 
 
 class PushArchive(Base):
-    """Every push body, accepted or refused, gzip-compressed, so nothing an agent sent is lost."""
+    """Every push body, accepted or refused, compressed and sealed, so nothing an agent sent is lost."""
 
     __tablename__ = "push_archive"
 
@@ -45,7 +45,7 @@ class PushArchive(Base):
     last_pulled_at: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(200))
-    body_gzip: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # gzip, then AES-GCM (sync.archive)
     body_bytes: Mapped[int] = mapped_column(BigInteger)
     stamp: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from .digits import ascii_digits
+
 PROVINCE_CODES = frozenset(
     [*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77), 81, 82, *range(91, 97)]
 )
@@ -40,10 +42,9 @@ class NikCheck:
 
 
 def normalize_nik(raw: object) -> str:
-    """Keep the digits of what was typed (spaces, dots and dashes are common)."""
-    if raw is None:
-        return ""
-    return "".join(ch for ch in str(raw) if ch.isdigit())
+    """Keep the digits of what was typed (spaces, dots and dashes are common), as ASCII: a NIK typed in
+    full-width or Arabic-Indic digits is the same NIK, with the same blind index (sync.validation.digits)."""
+    return "".join(ch for ch in ascii_digits(raw) if "0" <= ch <= "9")
 
 
 def check_nik(raw: object, *, today: dt.date | None = None) -> NikCheck:

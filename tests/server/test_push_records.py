@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sync.archive import read_archived
 from sync.models import PushArchive, Visit
 from tests.factories import changes, enrollment, visit
 
@@ -47,8 +47,8 @@ def test_exact_replay_without_key_never_duplicates(api, world, engine):
     assert len(full["enrollments"]["created"]) == 1 and len(full["workers"]["created"]) == 1
 
 
-def test_every_push_is_archived_with_outcome(api, world, engine):
-    """Accepted and refused pushes are kept gzip-compressed with user, device and outcome."""
+def test_every_push_is_archived_with_outcome(api, world, engine, pii):
+    """Accepted and refused pushes are kept compressed and sealed with user, device and outcome."""
     good = changes(visits={"created": [visit()]})
     api.push(world.agent_a, good, 1)
     api.push(world.agent_a, {"nope": {}}, 1)
@@ -61,8 +61,11 @@ def test_every_push_is_archived_with_outcome(api, world, engine):
         rows = session.execute(select(PushArchive).order_by(PushArchive.id)).scalars().all()
     assert [r.status for r in rows] == [200, 422, 400]
     assert all(r.user_id == world.agent_a.id and r.device_id for r in rows)
-    assert json.loads(gzip.decompress(rows[0].body_gzip))["changes"] == good
-    assert gzip.decompress(rows[2].body_gzip) == b"{broken"
+    with Session(engine) as session:
+        bodies = [read_archived(session, pii, row.id).body for row in rows]
+    assert json.loads(bodies[0])["changes"] == good
+    assert bodies[2] == b"{broken"
+    assert all(not bytes(row.body_sealed).startswith(b"\x1f\x8b") for row in rows)  # not plain gzip
     assert rows[0].stamp and rows[1].outcome.startswith("invalid_request")
 
 

@@ -74,12 +74,15 @@ def test_unrelated_person_is_new(session, world, pii):
 
 
 def test_invalid_enrolment_points_at_known_person_but_never_creates_one(session, world, pii):
-    """`needs_correction` gets the worker it clearly matches; an unmatched invalid one creates no worker."""
+    """`needs_correction` gets the worker it clearly matches; an unmatched invalid one creates no worker.
+
+    The link is the server's (for matching); agent B, who has no access to the person, is not told it."""
     push_enrollments(session, world.agent_a, pii, person())
     bad = person(programs="JHT")  # JKK and JKM missing: invalid
     lonely = person(nik="7371014506900003", full_name="Sri Wahyuni", sex="F", programs="JHT")
     results = push_enrollments(session, world.agent_b, pii, bad, lonely)
-    assert results[bad["id"]]["status"] == "needs_correction" and results[bad["id"]]["worker_id"]
+    assert results[bad["id"]]["status"] == "needs_correction" and "worker_id" not in results[bad["id"]]
+    assert row(session, bad["id"]).worker_id == live_workers(session)[0].id
     assert results[lonely["id"]]["status"] == "needs_correction" and "worker_id" not in results[lonely["id"]]
     assert len(live_workers(session)) == 1
 

@@ -32,9 +32,14 @@ def test_earlier_invalid_enrolment_is_claimed_by_a_later_valid_one(session, worl
     assert claimed.last_modified > before and claimed.worker_linked_at == claimed.last_modified
     assert unlinked_ids(session) == set()
 
-    # The invalid enrolment's agent learns its person at the next pull.
+    # The link serves matching only: an invalid enrolment opens no person to its agent (no NIK oracle).
     changes = pull(session, principal=principal_of(world.agent_b), last_pulled_at=before, pii=pii)["changes"]
-    assert [r["worker_id"] for r in changes["enrollments"]["updated"]] == [first.worker_id]
+    assert [r["worker_id"] for r in changes["enrollments"]["updated"]] == [None]
+    assert changes["workers"]["created"] + changes["workers"]["updated"] == []
+    # Once agent B corrects it, the enrolment is valid and the person arrives.
+    fixed = dict(good, id=bad["id"])
+    push_enrollments(session, world.agent_b, pii, fixed)
+    changes = pull(session, principal=principal_of(world.agent_b), last_pulled_at=before, pii=pii)["changes"]
     assert [r["id"] for r in changes["workers"]["created"] + changes["workers"]["updated"]] == [first.worker_id]
 
 
