@@ -39,16 +39,24 @@ def parse_migration(raw: str | None) -> Migration | None:
         return None
     try:
         data = json.loads(raw)
-        tables = frozenset(t for t in data["tables"] if t in TABLES)
+        from_version = data["from"]
+        if isinstance(from_version, bool) or not isinstance(from_version, int) or not 0 <= from_version < 2**31:
+            raise ValueError("from must be a schema version (a small non-negative integer)")
+        if not isinstance(data["tables"], list) or not isinstance(data["columns"], list):
+            raise ValueError("tables and columns must be arrays")
+        if not all(isinstance(c["table"], str) and isinstance(c["columns"], list) for c in data["columns"]):
+            raise ValueError("columns must be [{table: string, columns: [string]}]")
+        tables = frozenset(t for t in data["tables"] if isinstance(t, str) and t in TABLES)
         columns = {
             c["table"]: frozenset(name for name in c["columns"] if name in {col.name for col in TABLES[c["table"]]})
             for c in data["columns"]
             if c["table"] in TABLES
         }
-        return Migration(int(data["from"]), tables, columns)
-    except (ValueError, KeyError, TypeError) as exc:
+        return Migration(from_version, tables, columns)
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidRequest(
-            "migration must be null or {from, tables, columns}", errors={"migration": [str(exc)[:200] or "malformed"]}
+            "migration must be null or {from, tables, columns}",
+            errors={"migration": ["".join(ch for ch in str(exc) if ch.isprintable())[:200] or "malformed"]},
         ) from exc
 
 

@@ -231,3 +231,19 @@ def test_cli_seals_bodies_archived_in_plain_gzip(app, engine, pii):
         assert read_archived(session, pii, row.id).body == body
     again = app.test_cli_runner().invoke(args=["push-archive", "seal"])
     assert "sealed 0" in again.output
+
+
+@pytest.mark.parametrize(
+    "migration",
+    [
+        '{"from":1e400,"tables":[],"columns":[]}',
+        '{"from":true,"tables":[],"columns":[]}',
+        '{"from":1,"tables":"leads","columns":[]}',
+        '{"from":1,"tables":[],"columns":[{"table":["x"],"columns":[]}]}',
+        '{"from":99999999999999999999,"tables":[],"columns":[]}',
+        "[" * 5000,
+    ],
+)
+def test_malformed_migration_is_422_naming_it(api, world, migration):
+    response = api.pull(world.agent_a, migration=migration)
+    assert response.status_code == 422 and "migration" in response.json["errors"]
