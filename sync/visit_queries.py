@@ -1,12 +1,12 @@
 """Reading visits for supervisors and the map (API.md §5): scoped lists, grid clusters, coverage.
 
-Scoping is part of every query (an agent's query filters by agent), never applied after loading. The
-map never receives more than ``MAX_POINTS`` points: beyond that, or when zoomed out, the database
-groups visits into grid cells (``GROUP BY floor(lat / cell), floor(lon / cell)``) and only the cells
-travel. Zoomed out (zoom <= 10) and without a ``flag`` filter, the cells are summed from the rollup
-``visit_cells`` (``sync.visit_rollup``, kept by pushes) instead of every visit; the visits a bbox edge or a
-partial day cuts off from whole fine cells and days are read directly. Plain SQLAlchemy on a ``Session``;
-the same functions serve the API, the pages and the bench.
+Scoping (``sync.scope.visits``) is part of every query, never applied after loading. The map never
+receives more than ``MAX_POINTS`` points: beyond that, or when zoomed out, the database groups visits
+into grid cells (``GROUP BY floor(lat / cell), floor(lon / cell)``) and only the cells travel. Zoomed
+out (zoom <= 10) and without a ``flag`` filter, the cells are summed from the rollup ``visit_cells``
+(``sync.visit_rollup``, kept by pushes) instead of every visit; the visits a bbox edge or a partial day
+cuts off from whole fine cells and days are read directly. Plain SQLAlchemy on a ``Session``; the same
+functions serve the API, the pages and the bench.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import json
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Select, and_, cast, false, func, literal, or_, select, text, true, union_all
+from sqlalchemy import BigInteger, and_, cast, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from . import scope
 from .errors import InvalidRequest, NotFound
 from .geo.flags import FLAGS
 from .models import User, Visit
@@ -80,15 +81,6 @@ def flag_reasons(visit: Visit) -> dict[str, str]:
     return {flag: str(stored.get(flag) or FLAG_DESCRIPTIONS.get(flag, flag)) for flag in split_flags(visit.flags)}
 
 
-def scope_condition(principal: Principal) -> ColumnElement[bool]:
-    """What the caller may see: agents their own visits, supervisors their branch, admins everything."""
-    if principal.role == "admin":
-        return true()
-    if principal.role == "supervisor":
-        return Visit.branch_id == principal.branch_id if principal.branch_id else false()
-    return Visit.agent_id == principal.user_id
-
-
 def has_flag(flag: str) -> ColumnElement[bool]:
     """``flags`` (a comma list) contains ``flag`` as a whole entry."""
     return (literal(",") + Visit.flags + literal(",")).like(f"%,{flag},%")
@@ -120,8 +112,8 @@ def filter_conditions(filters: VisitFilters) -> list[ColumnElement[bool]]:
 
 
 def visible(principal: Principal, filters: VisitFilters | None = None) -> list[ColumnElement[bool]]:
-    """All WHERE conditions for the caller's live visits matching ``filters``."""
-    return [Visit.deleted_at.is_(None), scope_condition(principal), *filter_conditions(filters or VisitFilters())]
+    """All WHERE conditions for the caller's live visits matching ``filters`` (scope: ``sync.scope.visits``)."""
+    return [scope.visits(principal), *filter_conditions(filters or VisitFilters())]
 
 
 def list_visits(
@@ -244,14 +236,6 @@ def rollup_can_answer(filters: VisitFilters, zoom: int) -> bool:
     return 0 <= zoom <= FINE_ZOOM and filters.flag is None
 
 
-def _rollup_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.role == "admin":
-        return true()
-    if principal.role == "supervisor":
-        return VisitCell.branch_id == principal.branch_id if principal.branch_id else false()
-    return VisitCell.agent_id == principal.user_id
-
-
 def _interior(filters: VisitFilters) -> dict:
     """The part of the filters made of whole UTC days and whole fine cells (bounds inclusive; None: open).
 
@@ -323,7 +307,7 @@ def cluster_cells_rollup(session: Session, *, principal: Principal, filters: Vis
     )
     if not empty:
         key = (cast(VisitCell.cy // shift, BigInteger) * CELL_KEY_BASE + VisitCell.cx // shift).label("cell")
-        conditions: list[ColumnElement[bool]] = [_rollup_scope(principal)]
+        conditions: list[ColumnElement[bool]] = [scope.visit_cells(principal)]
         for column, name in (
             (VisitCell.branch_id, "branch_id"),
             (VisitCell.agent_id, "agent_id"),
@@ -505,12 +489,7 @@ def coverage(session: Session, *, principal: Principal, filters: VisitFilters) -
 
 def agents_in_scope(session: Session, *, principal: Principal) -> list[User]:
     """The agents whose visits the caller may see (for the map's agent filter)."""
-    query: Select = select(User).where(User.role == "agent").order_by(User.username)
-    if principal.role == "supervisor":
-        query = query.where(User.branch_id == principal.branch_id)
-    elif principal.role != "admin":
-        query = query.where(User.id == principal.user_id)
-    return list(session.execute(query).scalars())
+    return list(session.execute(select(User).where(scope.agents(principal)).order_by(User.username)).scalars())
 
 
 __all__ = [

@@ -22,9 +22,10 @@ def list_enrollments(args):
     """Enrolments in scope (agent: own, supervisor: branch, admin: all), newest first, NIK and phone masked."""
     try:
         filters = review.EnrollmentFilters(**{name: args.get(name) for name in FILTERS})
+        principal = current_principal()
         page = review.list_enrollments(
-            db.session, principal=current_principal(), filters=filters, limit=args["limit"], cursor=args["cursor"]
+            db.session, principal=principal, filters=filters, limit=args["limit"], cursor=args["cursor"]
         )
-        return {"items": [review.enrollment_json(e) for e in page.items], "next_cursor": page.next_cursor}
+        return {"items": review.enrollments_json(db.session, principal, page.items), "next_cursor": page.next_cursor}
     finally:
         db.session.rollback()

@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 from schemas.dedup import UnmergeResultSchema, UnmergeSchema, WorkerDetailSchema
 from sync.dedup import merge as dedup_merge
 from sync.dedup import review
-from sync.errors import NotFound
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
@@ -36,14 +35,14 @@ def get_worker(worker_id: str):
 @blp.alt_response(404, description="No merge of this worker in your scope")
 @auth_required("supervisor", "admin")
 def unmerge_worker(args, worker_id: str):
-    """Undo the latest merge into or out of this worker (or ``merge_id``): the state before it comes back."""
+    """Undo the latest merge into or out of this worker (or ``merge_id``): the state before it comes back.
+
+    Whoever may see the merge's survivor may undo it (``sync.scope.merges``).
+    """
     principal = current_principal()
     args = args or {}
     try:
-        review.worker_in_scope(db.session, principal, worker_id)
-        merge_row = dedup_merge.latest_merge(db.session, worker_id, args.get("merge_id"))
-        if merge_row is None:
-            raise NotFound("this worker has no merge to undo")
+        merge_row = review.merge_to_undo(db.session, principal, worker_id, args.get("merge_id"))
         restored = dedup_merge.unmerge(
             db.session, merge_row=merge_row, principal=principal, pii=protector(), note=args.get("note")
         )

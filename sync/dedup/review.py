@@ -1,7 +1,8 @@
 """Read side of duplicate review: scoped queries for enrolments, workers and candidates (API.md §5).
 
-Scope is in the query itself: an agent sees its own enrolments, a supervisor those of its branch, an
-admin everything. Anything outside the scope is ``NotFound``, like something that does not exist.
+Scope is in the query itself (``sync.scope``): an agent sees its own enrolments, a supervisor those of
+its branch, an admin everything. Anything outside the scope is ``NotFound``, like something that does not
+exist.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..clock import now_ms
 from ..errors import NotFound
 from ..models import AccessLog, Enrollment, Worker
@@ -20,6 +22,7 @@ from ..pagination import Page, paginate
 from ..pii import PiiProtector
 from ..principal import Principal
 from ..writes import load_by_ids
+from .merge import latest_merge
 
 ENROLLMENT_FIELDS = (
     "id", "agent_id", "branch_id", "nik_masked", "full_name", "birth_date", "sex", "phone_masked", "occupation",
@@ -30,14 +33,6 @@ WORKER_FIELDS = (
     "id", "full_name", "nik_masked", "birth_date", "sex", "phone_masked", "occupation", "village",
     "membership_status", "enrolled_by_agent_id", "enrolled_at", "deleted_at",
 )  # fmt: skip
-
-
-def enrollment_scope(principal: Principal) -> list:
-    if principal.is_admin:
-        return []
-    if principal.role == "supervisor":
-        return [Enrollment.branch_id == principal.branch_id]
-    return [Enrollment.agent_id == principal.user_id]
 
 
 @dataclass
@@ -51,11 +46,17 @@ class EnrollmentFilters:
 
 
 def list_enrollments(session: Session, *, principal: Principal, filters: EnrollmentFilters, limit: int, cursor):
-    """Enrolments in scope, newest first; a filter outside the scope simply matches nothing."""
-    query = select(Enrollment).where(Enrollment.deleted_at.is_(None), *enrollment_scope(principal))
+    """Enrolments in scope, newest first; a filter outside the scope simply matches nothing.
+
+    ``worker_id`` matches only a worker the caller may see: an invalid enrolment linked to someone else's
+    person must not confirm that the person exists.
+    """
+    query = select(Enrollment).where(scope.enrollments(principal))
     for name in ("status", "branch_id", "agent_id", "worker_id"):
         if getattr(filters, name) is not None:
             query = query.where(getattr(Enrollment, name) == getattr(filters, name))
+    if filters.worker_id is not None:
+        query = query.where(exists().where(Worker.id == filters.worker_id, scope.workers(principal)))
     if filters.date_from is not None:
         query = query.where(Enrollment.server_created_at >= filters.date_from)
     if filters.date_to is not None:
@@ -69,38 +70,49 @@ def enrollment_json(e: Enrollment) -> dict:
     return {name: getattr(e, name) for name in ENROLLMENT_FIELDS}
 
 
-def worker_in_scope(session: Session, principal: Principal, worker_id: str) -> Worker:
-    """The worker if one of its enrolments (or an enrolment merged out of it) is in scope, else NotFound."""
-    worker = session.get(Worker, worker_id)
+def enrollments_json(session: Session, principal: Principal, rows: list[Enrollment]) -> list[dict]:
+    """Enrolments as the caller may read them: an invalid enrolment's link to a person the caller may not
+    see (a NIK typed alone matched someone else's) is left out, ``worker_id`` and ``duplicate_of`` both."""
+    hidden = {e.worker_id for e in rows if e.worker_id and e.status not in scope.GRANTING_STATUSES}
+    hidden -= scope.visible_worker_ids(session, principal, hidden) if hidden else set()
+    out = []
+    for e in rows:
+        body = enrollment_json(e)
+        if e.worker_id in hidden and e.status not in scope.GRANTING_STATUSES:
+            body["worker_id"] = body["duplicate_of"] = None
+        out.append(body)
+    return out
+
+
+def get_worker(session: Session, principal: Principal, worker_id: str) -> Worker:
+    """The worker if the caller may see it (``sync.scope.workers``), else ``NotFound``."""
+    worker = session.execute(
+        select(Worker).where(Worker.id == worker_id, scope.workers(principal))
+    ).scalar_one_or_none()
     if worker is None:
         raise NotFound("no such worker")
-    if principal.is_admin:
-        return worker
-    linked = exists().where(Enrollment.worker_id == worker_id, *enrollment_scope(principal))
-    if session.execute(select(linked)).scalar():
-        return worker
-    merged = session.execute(
-        select(WorkerMerge.snapshot).where(or_(WorkerMerge.absorbed_worker_id == worker_id))
-    ).scalars()
-    ids = {eid for snap in merged for eid in json.loads(snap)["enrollments"]}
+    return worker
+
+
+def merge_to_undo(session: Session, principal: Principal, worker_id: str, merge_id: str | None) -> WorkerMerge:
+    """The latest merge into or out of this worker (or ``merge_id``) if the caller reaches its survivor."""
+    merge_row = latest_merge(session, worker_id, merge_id)
     if (
-        ids
-        and session.execute(
-            select(exists().where(Enrollment.id.in_(sorted(ids)), *enrollment_scope(principal)))
-        ).scalar()
+        merge_row is None
+        or not session.execute(select(exists().where(WorkerMerge.id == merge_row.id, scope.merges(principal)))).scalar()
     ):
-        return worker
-    raise NotFound("no such worker")
+        raise NotFound("this worker has no merge to undo in your scope")
+    return merge_row
 
 
 def worker_detail(session: Session, *, principal: Principal, worker_id: str, pii: PiiProtector) -> dict:
-    """The person with its enrolments; an admin also gets the full NIK, and that view is logged."""
-    worker = worker_in_scope(session, principal, worker_id)
+    """The person with its enrolments in the caller's scope; an admin also gets the full NIK, and that view
+    is logged."""
+    worker = get_worker(session, principal, worker_id)
     body = {name: getattr(worker, name) for name in WORKER_FIELDS}
-    scope = [] if principal.role != "agent" else enrollment_scope(principal)
     rows = session.execute(
         select(Enrollment)
-        .where(Enrollment.worker_id == worker_id, Enrollment.deleted_at.is_(None), *scope)
+        .where(Enrollment.worker_id == worker_id, scope.enrollments(principal))
         .order_by(Enrollment.server_created_at, Enrollment.id)
     ).scalars()
     body["enrollments"] = [enrollment_json(e) for e in rows]
@@ -120,22 +132,9 @@ def worker_detail(session: Session, *, principal: Principal, worker_id: str, pii
     return body
 
 
-def candidate_scope(principal: Principal) -> list:
-    if principal.is_admin:
-        return []
-    if principal.role == "supervisor":
-        return [
-            or_(
-                DuplicateCandidate.branch_id == principal.branch_id,
-                DuplicateCandidate.other_branch_id == principal.branch_id,
-            )
-        ]
-    return [DuplicateCandidate.id.is_(None)]  # agents review nothing
-
-
 def get_candidate(session: Session, *, principal: Principal, candidate_id: str) -> DuplicateCandidate:
     cand = session.execute(
-        select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id, *candidate_scope(principal))
+        select(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id, scope.duplicate_candidates(principal))
     ).scalar_one_or_none()
     if cand is None:
         raise NotFound("no such duplicate candidate")
@@ -143,7 +142,7 @@ def get_candidate(session: Session, *, principal: Principal, candidate_id: str) 
 
 
 def list_candidates(session: Session, *, principal: Principal, status: str, limit: int, cursor) -> Page:
-    query = select(DuplicateCandidate).where(DuplicateCandidate.status == status, *candidate_scope(principal))
+    query = select(DuplicateCandidate).where(DuplicateCandidate.status == status, scope.duplicate_candidates(principal))
     return paginate(
         session,
         query,

@@ -8,9 +8,10 @@ agent (a ``ScopeExit`` row, reported by the next pull) and a creation for the ne
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..clock import next_stamp
 from ..errors import InvalidRequest, NotFound
 from ..models import Enrollment, FollowUp, ScopeExit, User, Visit, Worker, new_id
@@ -22,18 +23,11 @@ from .rules import branch_zone
 OPEN_STATUSES = ("scheduled", "missed")
 
 
-def scoped(principal: Principal) -> Select:
-    """Follow-ups the caller may see: an agent its own, a supervisor its branch's, an admin all."""
-    query = select(FollowUp).where(FollowUp.deleted_at.is_(None))
-    if principal.role == "agent":
-        return query.where(FollowUp.assigned_agent_id == principal.user_id)
-    if principal.role == "supervisor":
-        return query.where(FollowUp.branch_id == principal.branch_id)
-    return query
-
-
 def get_follow_up(session: Session, *, principal: Principal, follow_up_id: str) -> FollowUp:
-    found = session.execute(scoped(principal).where(FollowUp.id == follow_up_id)).scalar_one_or_none()
+    """A follow-up in the caller's scope (``sync.scope.follow_ups``), else ``NotFound``."""
+    found = session.execute(
+        select(FollowUp).where(FollowUp.id == follow_up_id, scope.follow_ups(principal))
+    ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no follow-up {follow_up_id}")
     return found
@@ -52,7 +46,7 @@ def list_follow_ups(
     cursor: str | None = None,
 ) -> Page:
     """Newest changes first; ``overdue=true``: still open (scheduled or missed) and due before ``now``."""
-    query = scoped(principal)
+    query = select(FollowUp).where(scope.follow_ups(principal))
     if status:
         query = query.where(FollowUp.status == status)
     if agent_id:
@@ -68,29 +62,31 @@ def list_follow_ups(
     )
 
 
-def _worker_in_scope(session: Session, principal: Principal, worker_id: str) -> bool:
-    """A live worker the caller may plan for: a supervisor's must have an enrolment in their branch."""
-    if session.get(Worker, worker_id) is None:
-        return False
-    if principal.role == "admin":
-        return True
-    query = select(Enrollment.id).where(
-        Enrollment.worker_id == worker_id,
-        Enrollment.branch_id == principal.branch_id,
-        Enrollment.deleted_at.is_(None),
-    )
-    return session.execute(query.limit(1)).first() is not None
+# What a new follow-up may name: a record the caller may see (else it is "unknown", like a wrong id).
+REFERENCES = (
+    ("worker_id", Worker.id, scope.workers_to_act_on),
+    ("enrollment_id", Enrollment.id, scope.enrollments),
+    ("visit_id", Visit.id, scope.visits),
+)
+
+
+def _check_references(session: Session, principal: Principal, values: dict) -> None:
+    errors = {}
+    for name, column, rule in REFERENCES:
+        if values.get(name):
+            found = session.execute(select(column).where(column == values[name], rule(principal))).first()
+            if found is None:
+                errors[name] = ["tidak dikenal / unknown"]
+    if errors:
+        raise InvalidRequest(f"unknown {', '.join(sorted(errors))}", errors=errors)
 
 
 def _agent(session: Session, principal: Principal, agent_id: str) -> User:
-    """An active agent the caller may assign work to (a supervisor: only their branch's)."""
-    agent = session.get(User, agent_id)
-    if (
-        agent is None
-        or agent.role != "agent"
-        or not agent.active
-        or (principal.role == "supervisor" and agent.branch_id != principal.branch_id)
-    ):
+    """An active agent the caller may assign work to (``sync.scope.assignable_agents``)."""
+    agent = session.execute(
+        select(User).where(User.id == agent_id, scope.assignable_agents(principal))
+    ).scalar_one_or_none()
+    if agent is None:
         raise InvalidRequest(
             "assigned_agent_id is not an active agent of your branch",
             errors={"assigned_agent_id": ["bukan agen aktif cabang Anda / not an active agent of your branch"]},
@@ -112,8 +108,7 @@ def create_follow_up(session: Session, *, principal: Principal, values: dict) ->
     fid = values.get("id") or new_id()
     if session.get(FollowUp, fid) is not None:
         raise InvalidRequest("id already in use", errors={"id": ["id sudah dipakai / id already in use"]})
-    if values.get("worker_id") and not _worker_in_scope(session, principal, values["worker_id"]):
-        raise InvalidRequest("unknown worker", errors={"worker_id": ["tidak dikenal / unknown"]})
+    _check_references(session, principal, values)
     stamp = next_stamp(session)
     tz = _zone(session, values.get("visit_id"), agent.branch_id)
     follow_up = FollowUp(

@@ -5,26 +5,26 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..errors import Conflict, InvalidRequest, NotFound
-from ..models import Worker
+from ..models import User, Worker
 from ..models.outreach import Reminder, ReminderOptOut
 from ..pagination import Page, paginate
 from ..pii import PiiProtector
 from ..principal import Principal
 from ..validation.phone import check_phone
 from .outbox import enqueue, insert_ignoring_conflicts
-from .recipients import agent_zone, scoped_agent, scoped_worker, worker_branch, worker_zones
+from .recipients import agent_zone, worker_branch, worker_zones
 
 RETRYABLE = ("failed", "dead", "cancelled")
 
 
-def scoped(principal: Principal):
-    query = select(Reminder)
-    if principal.role == "supervisor":
-        return query.where(Reminder.branch_id == principal.branch_id)
-    if principal.role != "admin":
-        return query.where(Reminder.id.is_(None))
-    return query
+def _recipient(session: Session, principal: Principal, model, rule, recipient_id: str):
+    """The agent or worker to message if the caller may (``sync.scope``), else ``NotFound``."""
+    found = session.execute(select(model).where(model.id == recipient_id, rule(principal))).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no {'agent' if model is User else 'worker'} {recipient_id}")
+    return found
 
 
 def send_message(session: Session, *, principal: Principal, values: dict, now: int) -> Reminder:
@@ -35,11 +35,11 @@ def send_message(session: Session, *, principal: Principal, values: dict, now: i
             errors={"agent_id": ["agent_id atau worker_id, salah satu / exactly one of agent_id, worker_id"]},
         )
     if values.get("agent_id"):
-        agent = scoped_agent(session, principal, values["agent_id"])
+        agent = _recipient(session, principal, User, scope.agents, values["agent_id"])
         recipient = {"recipient_type": "agent", "recipient_id": agent.id, "branch_id": agent.branch_id}
         tz = agent_zone(session, agent)
     else:
-        worker = scoped_worker(session, principal, values["worker_id"])
+        worker = _recipient(session, principal, Worker, scope.workers_to_act_on, values["worker_id"])
         branch = principal.branch_id if principal.role == "supervisor" else worker_branch(session, worker.id)
         recipient = {"recipient_type": "worker", "recipient_id": worker.id, "branch_id": branch}
         tz = worker_zones(session, [worker.id])[worker.id]
@@ -59,7 +59,7 @@ def send_message(session: Session, *, principal: Principal, values: dict, now: i
 def list_reminders(
     session: Session, *, principal: Principal, status: str | None, limit: int, cursor: str | None
 ) -> Page:
-    query = scoped(principal)
+    query = select(Reminder).where(scope.reminders(principal))
     if status:
         query = query.where(Reminder.status == status)
     return paginate(session, query, sort_column=Reminder.created_at, id_column=Reminder.id, limit=limit, cursor=cursor)
@@ -67,7 +67,9 @@ def list_reminders(
 
 def retry(session: Session, *, principal: Principal, reminder_id: str, now: int) -> Reminder:
     """Send a failed, dead or cancelled reminder again, from a fresh attempt count."""
-    reminder = session.execute(scoped(principal).where(Reminder.id == reminder_id)).scalar_one_or_none()
+    reminder = session.execute(
+        select(Reminder).where(Reminder.id == reminder_id, scope.reminders(principal))
+    ).scalar_one_or_none()
     if reminder is None:
         raise NotFound(f"no reminder {reminder_id}")
     if reminder.status not in RETRYABLE:

@@ -1,14 +1,12 @@
-"""Who a reminder may go to, and in which time zone they live."""
+"""Where a reminder's recipients live: their time zone and branch (who may be messaged: ``sync.scope``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import NotFound
 from ..follow_ups import workdays
-from ..models import Branch, Enrollment, User, Visit, Worker
-from ..principal import Principal
+from ..models import Branch, Enrollment, User, Visit
 from ..writes import chunked
 
 
@@ -44,35 +42,6 @@ def worker_branch(session: Session, worker_id: str) -> str | None:
         .order_by(Enrollment.server_created_at)
         .limit(1)
     ).scalar_one_or_none()
-
-
-def scoped_worker(session: Session, principal: Principal, worker_id: str) -> Worker:
-    """A worker the caller reaches: a supervisor those enrolled through their branch, an admin any."""
-    worker = session.get(Worker, worker_id)
-    if worker is None or worker.deleted_at is not None:
-        raise NotFound(f"no worker {worker_id}")
-    if principal.role == "supervisor":
-        linked = session.execute(
-            select(
-                exists().where(
-                    Enrollment.worker_id == worker_id,
-                    Enrollment.branch_id == principal.branch_id,
-                    Enrollment.deleted_at.is_(None),
-                )
-            )
-        ).scalar()
-        if not linked:
-            raise NotFound(f"no worker {worker_id}")
-    return worker
-
-
-def scoped_agent(session: Session, principal: Principal, agent_id: str) -> User:
-    agent = session.get(User, agent_id)
-    if agent is None or agent.role != "agent":
-        raise NotFound(f"no agent {agent_id}")
-    if principal.role == "supervisor" and agent.branch_id != principal.branch_id:
-        raise NotFound(f"no agent {agent_id}")
-    return agent
 
 
 def agent_zone(session: Session, agent: User) -> str:
