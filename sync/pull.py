@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
+from . import scope
 from .clock import current_stamp, now_ms
 from .errors import InvalidRequest
 from .models import Enrollment, FollowUp, ScopeExit, Visit, Worker
 from .pii import PiiProtector
 from .principal import Principal, require_agent
-from .references import VALID_STATUSES
 from .tables import TABLES
 
 FIRST_SYNC_VISIT_DAYS = 90
@@ -151,7 +151,7 @@ class Puller:
                 "phone": self.pii.decrypt(row["phone_encrypted"], row_id=row["id"]),
                 "updated_at": row["last_modified"],
             }
-            if row["worker_id"] and row["status"] not in VALID_STATUSES and not self.may_see(row["worker_id"]):
+            if row["worker_id"] and row["status"] not in scope.GRANTING_STATUSES and not self.may_see(row["worker_id"]):
                 values.update(worker_id=None, duplicate_of=None)  # a NIK typed alone is no oracle
             return values
 
@@ -182,16 +182,13 @@ class Puller:
 
     def _links(self, linked_by: int | None = None):
         """Ids of workers linked to the agent's live enrolments and follow-ups (``linked_by``: links made by then)."""
-        me = self.principal.user_id
+        # The same links as sync.scope.workers: an invalid enrolment's link grants nothing.
         enrol = select(Enrollment.worker_id).where(
-            Enrollment.agent_id == me,
-            Enrollment.deleted_at.is_(None),
+            scope.enrollments(self.principal),
+            Enrollment.status.in_(scope.GRANTING_STATUSES),
             Enrollment.worker_id.is_not(None),
-            Enrollment.status.in_(VALID_STATUSES),  # an invalid enrolment's link grants nothing (sync.references)
         )
-        follow = select(FollowUp.worker_id).where(
-            FollowUp.assigned_agent_id == me, FollowUp.deleted_at.is_(None), FollowUp.worker_id.is_not(None)
-        )
+        follow = select(FollowUp.worker_id).where(scope.follow_ups(self.principal), FollowUp.worker_id.is_not(None))
         if linked_by is not None:
             linked_at = func.coalesce(Enrollment.worker_linked_at, Enrollment.server_created_at)
             enrol = enrol.where(linked_at <= linked_by)

@@ -6,12 +6,13 @@ import json
 
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..changes import PushedRecord
 from ..context import PushContext
 from ..models import Enrollment, ScopeExit
 from ..people import NEEDS_CORRECTION, VALID, People
 from ..pii import mask_nik, mask_phone
-from ..references import check_references, own_workers
+from ..references import check_references
 from ..sanitize import fit_to_columns
 from ..validation.enrollment import check_enrollment
 from ..writes import save_rows
@@ -137,7 +138,7 @@ def _hide_foreign_people(session: Session, ctx: PushContext, results: dict[str, 
     linked = {rid: r["worker_id"] for rid, r in results.items() if r.get("worker_id") and r["status"] not in VALID}
     if not linked:
         return
-    visible = own_workers(session, ctx.principal.user_id, set(linked.values()))
+    visible = scope.reachable_worker_ids(session, ctx.principal.user_id, set(linked.values()))
     for rid, worker_id in linked.items():
         if worker_id not in visible:
             results[rid].pop("worker_id", None)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from .. import scope
 from ..context import PushContext
-from ..models import Branch, Enrollment, FollowUp, Visit
-from ..references import own_ids
+from ..models import Branch, FollowUp, Visit
 from ..writes import chunked, in_ids, load_by_ids
 from . import workdays
 
@@ -184,7 +184,7 @@ def cancel_revisits_on_enrolment(
     # are the agent's own, so no agent can cancel another agent's revisits by naming their records.
     worker_ids = {e["worker_id"] for e in enrollments if e.get("worker_id")}
     claimed = {v["enrollment_id"] for v in enrolled_visits if v.get("enrollment_id")}
-    enrollment_ids = {e["id"] for e in enrollments} | own_ids(session, Enrollment, ctx.principal.user_id, claimed)
+    enrollment_ids = {e["id"] for e in enrollments} | scope.own_enrollment_ids(session, ctx.principal.user_id, claimed)
     visit_ids = {e["visit_id"] for e in enrollments if e.get("visit_id")}
     if worker_ids or enrollment_ids:
         visit_ids |= set(
