@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .base import BaseSchema
-from .fields import ID_REGEX
+from .fields import ID_REGEX, EpochMillis
 from .pagination import ListArgsSchema, page_schema
 
 ENROLLMENT_STATUSES = ("received", "verified", "needs_correction", "duplicate", "rejected")
@@ -111,17 +111,11 @@ class EnrollmentListArgsSchema(ListArgsSchema):
     branch_id = IdFilter(load_default=None)
     agent_id = IdFilter(load_default=None)
     worker_id = IdFilter(load_default=None)
-    date_from = fields.Integer(
-        data_key="from",
-        load_default=None,
-        validate=validate.Range(min=0),
-        metadata={"description": "server_created_at >= from (ms)"},
+    date_from = EpochMillis(
+        strict=False, data_key="from", load_default=None, metadata={"description": "server_created_at >= from (ms)"}
     )
-    date_to = fields.Integer(
-        data_key="to",
-        load_default=None,
-        validate=validate.Range(min=0),
-        metadata={"description": "server_created_at <= to (ms)"},
+    date_to = EpochMillis(
+        strict=False, data_key="to", load_default=None, metadata={"description": "server_created_at <= to (ms)"}
     )
 
     @validates_schema
@@ -145,4 +139,5 @@ class RegistryImportSchema(BaseSchema):
     updated = fields.Integer()
     members_found = fields.Integer(metadata={"description": "people already enrolled who are BPJS participants"})
     rejected = fields.Integer()
-    errors = fields.List(fields.Nested(RegistryLineErrorSchema))
+    errors = fields.List(fields.Nested(RegistryLineErrorSchema), metadata={"description": "the first line errors"})
+    errors_truncated = fields.Integer(metadata={"description": "line errors left out of ``errors``"})

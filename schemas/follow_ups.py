@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .base import BaseSchema
-from .fields import ID_REGEX, ClientId, EpochMillis
+from .fields import ClientId, EpochMillis
 from .pagination import ListArgsSchema, page_schema
 
 KINDS = ("revisit", "payment_reminder", "document_collection")
@@ -13,7 +13,7 @@ STATUSES = ("scheduled", "done", "cancelled", "missed")
 
 
 def _id(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Regexp(ID_REGEX, error="must match ^[A-Za-z0-9_-]{1,64}$"), **kwargs)
+    return ClientId(**kwargs)
 
 
 class FollowUpListArgsSchema(ListArgsSchema):

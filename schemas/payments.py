@@ -16,5 +16,6 @@ class PaymentImportSchema(BaseSchema):
     lines = fields.Integer(metadata={"description": "data lines read (blank lines skipped)"})
     imported = fields.Integer()
     rejected = fields.Integer()
-    errors = fields.List(fields.Nested(LineErrorSchema))
+    errors = fields.List(fields.Nested(LineErrorSchema), metadata={"description": "the first line errors"})
+    errors_truncated = fields.Integer(metadata={"description": "line errors left out of ``errors``"})
     workers_reactivated = fields.Integer()

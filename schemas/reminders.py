@@ -5,14 +5,14 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from .base import BaseSchema
-from .fields import ID_REGEX, EpochMillis
+from .fields import ClientId, EpochMillis
 from .pagination import ListArgsSchema, page_schema
 
 STATUSES = ("pending", "sent", "failed", "dead", "cancelled")
 
 
 def _id(**kwargs) -> fields.String:
-    return fields.String(validate=validate.Regexp(ID_REGEX, error="must match ^[A-Za-z0-9_-]{1,64}$"), **kwargs)
+    return ClientId(**kwargs)
 
 
 class ReminderListArgsSchema(ListArgsSchema):

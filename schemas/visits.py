@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from .base import BaseSchema
 from .fields import ID_REGEX
+from .fields import EpochMillis as _EpochMillis
 from .pagination import ListArgsSchema, page_schema
 
 OUTCOMES = ("enrolled", "interested", "follow_up", "refused", "not_home", "already_member")
@@ -28,8 +29,8 @@ def IdFilter(**kwargs) -> fields.String:  # noqa: N802 - reads like a field clas
 
 
 def EpochMillis(**kwargs) -> fields.Integer:  # noqa: N802
-    """Milliseconds since the Unix epoch (UTC), as the API answers them."""
-    return fields.Integer(validate=validate.Range(min=0), **kwargs)
+    """Milliseconds since the Unix epoch (UTC), from query strings as well as JSON."""
+    return _EpochMillis(strict=False, **kwargs)
 
 
 class BBox(fields.Field):

@@ -15,7 +15,7 @@ from sync.db import configure_engine
 from . import config as config_module
 from . import pii, web
 from .api import register_blueprints
-from .bodies import decode_body
+from .bodies import check_nul_in_json, check_nul_outside_body, check_request_line_and_headers, decode_body
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
 
@@ -34,7 +34,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     register_error_handlers(app)
     register_blueprints(api)
     web.init_app(app)
-    app.before_request(_decode_body_except_push)
+    app.before_request(_request_edge)
+    app.after_request(_nosniff)
     register_commands(app)
     return app
 
@@ -54,12 +55,25 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
 
-def _decode_body_except_push() -> None:
-    """The push decodes its own body, so that even a refused body reaches the archive."""
+PUSH_ENDPOINT = "sync.push_changes"
+
+
+def _request_edge() -> None:
+    """Before any view: size limits (414/431), no NUL byte in the path, query, headers or form (400), the
+    body decoded and its JSON free of NULs. The push decodes its own body, so that even a refused body
+    reaches the archive, and its record values may hold NULs: the engine strips them."""
     from flask import request
 
-    if request.endpoint != "sync.push_changes":
+    check_request_line_and_headers()
+    check_nul_outside_body()
+    if request.endpoint != PUSH_ENDPOINT:
         decode_body()
+        check_nul_in_json()
+
+
+def _nosniff(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def register_commands(app: Flask) -> None:

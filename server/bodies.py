@@ -1,13 +1,23 @@
-"""Request bodies: gzip decoding with a decompressed-size cap (413), JSON parsing with field errors."""
+"""The request edge: size limits of the request line and headers (414/431), NUL bytes anywhere a value
+enters (400 naming it), and bodies: chunked reads and gzip decoding under a size cap (413), JSON parsing
+with field errors. Every refusal is a problem document naming the field, parameter or header."""
 
 from __future__ import annotations
 
 import json
 import zlib
+from urllib.parse import quote
 
 from flask import current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from sync.errors import InvalidRequest, SyncError, TooLarge
+
+MAX_URL_BYTES = 8192  # request target (path and query) as sent
+MAX_HEADER_BYTES = 16384  # all header lines together, and so each one
+MAX_HEADER_FIELDS = 100
+READ_CHUNK = 64 * 1024
+NUL = "\x00"
 
 
 class UnsupportedMediaType(SyncError):
@@ -20,6 +30,134 @@ class MalformedBody(SyncError):
     code = "malformed_body"
     status = 400
     title = "Bad Request"
+
+
+class NulByte(SyncError):
+    code = "nul_byte"
+    status = 400
+    title = "Bad Request"
+
+
+class UriTooLong(SyncError):
+    code = "uri_too_long"
+    status = 414
+    title = "URI Too Long"
+
+
+class HeadersTooLarge(SyncError):
+    code = "headers_too_large"
+    status = 431
+    title = "Request Header Fields Too Large"
+
+
+def check_request_line_and_headers() -> None:
+    """414 beyond ``MAX_URL_BYTES`` of request target; 431 beyond ``MAX_HEADER_FIELDS`` header fields or
+    ``MAX_HEADER_BYTES`` of header lines. The web server must let such requests through (README)."""
+    environ = request.environ
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING", "")
+        target = quote(environ.get("PATH_INFO", "")) + (f"?{query}" if query else "")
+    if len(target) > MAX_URL_BYTES:
+        raise UriTooLong(
+            f"the request target exceeds {MAX_URL_BYTES} bytes", errors={"url": [f"longer than {MAX_URL_BYTES} bytes"]}
+        )
+    fields = total = 0
+    largest, largest_name = 0, ""
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            size = len(key.removeprefix("HTTP_")) + len(value) + 4  # "name: value\r\n"
+            fields, total = fields + 1, total + size
+            if size > largest:
+                largest, largest_name = size, key.removeprefix("HTTP_").replace("_", "-").title()
+    if fields > MAX_HEADER_FIELDS:
+        raise HeadersTooLarge(
+            f"more than {MAX_HEADER_FIELDS} header fields",
+            errors={"headers": [f"more than {MAX_HEADER_FIELDS} fields"]},
+        )
+    if total > MAX_HEADER_BYTES:
+        raise HeadersTooLarge(
+            f"the header fields exceed {MAX_HEADER_BYTES} bytes",
+            errors={largest_name if largest > MAX_HEADER_BYTES // 2 else "headers": [f"over {MAX_HEADER_BYTES} bytes"]},
+        )
+
+
+def _printable_name(name: str) -> str:
+    return name.replace(NUL, "\\u0000")[:100]
+
+
+def _refuse_nul(where: str, names: list[str]) -> None:
+    if names:
+        unique = list(dict.fromkeys(_printable_name(n) for n in names))
+        raise NulByte(
+            f"NUL bytes are not allowed in the {where}: {', '.join(unique)}"[:300],
+            errors={name: ["must not contain NUL bytes"] for name in unique},
+        )
+
+
+def check_nul_outside_body() -> None:
+    """No NUL in path parameters, query names and values, header values or form fields (400 naming them)."""
+    if request.view_args:
+        _refuse_nul("path", [name for name, value in request.view_args.items() if NUL in str(value)])
+    elif NUL in request.path:
+        _refuse_nul("path", ["path"])
+    _refuse_nul(
+        "query", [name or "query" for name, value in request.args.items(multi=True) if NUL in name or NUL in value]
+    )
+    _refuse_nul("headers", [name for name, value in request.headers.items() if NUL in name or NUL in value])
+    if request.mimetype == "application/x-www-form-urlencoded":
+        _refuse_nul("form", [name for name, value in request.form.items(multi=True) if NUL in name or NUL in value])
+
+
+def _nul_paths(value: object, path: str = "") -> list[str]:
+    found: list[str] = []
+    stack: list[tuple[object, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                found.append(where or "body")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                child = f"{where}.{key}" if where else key
+                if NUL in key:
+                    found.append(child)
+                stack.append((inner, child))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{where}[{index}]") for index, inner in enumerate(item))
+    return sorted(found)
+
+
+def check_nul_in_json() -> None:
+    """No NUL in any JSON string or key (400 naming its path); the body is parsed only when it might hold one."""
+    if not request.is_json:
+        return
+    data = request.get_data(cache=True)
+    if b"\\u0000" not in data and b"\x00" not in data:
+        return
+    try:
+        parsed = json.loads(data, strict=False)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return  # the route's own parsing answers 400
+    _refuse_nul("body", _nul_paths(parsed))
+
+
+def _read_capped(limit: int) -> bytes:
+    """A body without Content-Length (chunked): read at most ``limit + 1`` bytes, 413 beyond ``limit``."""
+    stream = request.stream
+    parts, size = [], 0
+    try:
+        while size <= limit:
+            part = stream.read(min(READ_CHUNK, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+    except RequestEntityTooLarge:
+        size = limit + 1
+    if size > limit:
+        raise TooLarge(f"the body exceeds {limit} bytes", errors={"body": ["too large"]})
+    return b"".join(parts)
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
@@ -36,20 +174,35 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
+def _has_streamed_body() -> bool:
+    """No Content-Length but a body the server terminates for us (``Transfer-Encoding: chunked``)."""
+    return request.content_length is None and (
+        "chunked" in (request.headers.get("Transfer-Encoding") or "").lower()
+        or bool(request.environ.get("wsgi.input_terminated"))
+    )
+
+
 def decode_body() -> None:
-    """``before_request``: keep the raw body (for the push archive) and replace it with the plain bytes."""
+    """``before_request``: keep the raw body (for the push archive) and replace it with the plain bytes.
+
+    Bodies with a Content-Length above the cap never get here (werkzeug answers 413 from
+    ``MAX_CONTENT_LENGTH``); chunked ones are read up to the cap and refused beyond it.
+    """
     encoding = (request.headers.get("Content-Encoding") or "identity").lower().strip()
-    if (
-        request.method not in ("POST", "PUT", "PATCH", "DELETE")
-        or not request.content_length
-        and encoding == "identity"
-    ):
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    streamed = _has_streamed_body()
+    if not request.content_length and not streamed and encoding == "identity":
         return
     limit = current_app.config["MAX_BODY_BYTES"]
-    raw = request.get_data(cache=True)
+    if streamed:
+        raw = _read_capped(limit)
+        request._cached_data = raw  # werkzeug serves get_data/get_json from this cache
+    else:
+        raw = request.get_data(cache=True)
     g.raw_body, g.body_compressed = raw, encoding == "gzip"
     if encoding == "gzip":
-        request._cached_data = _gunzip(raw, limit)  # werkzeug serves get_data/get_json from this cache
+        request._cached_data = _gunzip(raw, limit)
     elif encoding != "identity":
         raise UnsupportedMediaType(
             f"Content-Encoding {encoding!r} is not supported (use gzip)",

@@ -23,6 +23,26 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"", "0", "false", "no", "off"})
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false, yes/no), got {raw!r}")
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return None if env.get(name) in (None, "") else _int(env, name, 0)
+
+
 def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'jangkau.db'}"
 
@@ -44,7 +64,11 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "PII_KEYS": env.get("JANGKAU_PII_KEYS"),
         "PII_INDEX_KEY": env.get("JANGKAU_PII_INDEX_KEY"),
         "MAX_BODY_BYTES": _int(env, "JANGKAU_MAX_BODY_BYTES", 20 * 1024 * 1024),
+        # Failed logins per minute: per username and client IP; per client IP (default 10x); per username
+        # from anywhere (default 3x), which never blocks a device the user already logged in from.
         "LOGIN_RATE_LIMIT": _int(env, "JANGKAU_LOGIN_RATE_LIMIT", 10),
+        "LOGIN_IP_RATE_LIMIT": _optional_int(env, "JANGKAU_LOGIN_IP_RATE_LIMIT"),
+        "LOGIN_USER_RATE_LIMIT": _optional_int(env, "JANGKAU_LOGIN_USER_RATE_LIMIT"),
         "SYNC_RATE_LIMIT": _int(env, "JANGKAU_SYNC_RATE_LIMIT", 120),
         "IP_RATE_LIMIT": _int(env, "JANGKAU_IP_RATE_LIMIT", 600),
         "SCHEDULER": env.get("JANGKAU_SCHEDULER", "on"),
@@ -61,4 +85,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # The web session cookie: never readable by scripts, not sent on cross-site subrequests, and
+        # only over HTTPS when the site is served that way (JANGKAU_SECURE_COOKIES=on).
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": _bool(env, "JANGKAU_SECURE_COOKIES", False),
     }

@@ -37,6 +37,29 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def is_known_device(session: Session, *, username: str, device_id: str | None) -> bool:
+    """Whether ``username`` has logged in from ``device_id`` before and that device is not revoked."""
+    if not device_id:
+        return False
+    found = session.execute(
+        select(Device.id)
+        .join(User, User.id == Device.user_id)
+        .where(
+            User.username == username,
+            User.active.is_(True),
+            Device.client_device_id == device_id,
+            Device.revoked_at.is_(None),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def new_web_device_id() -> str:
+    """A device id of its own for each web login, so revoking one ends that session only."""
+    return f"web-{secrets.token_hex(8)}"
+
+
 def login(
     session: Session, *, username: str, password: str, device_id: str | None, device_name: str | None
 ) -> tuple[str, Token, User]:
@@ -48,7 +71,7 @@ def login(
     if not _verify(user.password_hash, password):
         raise AuthError("invalid username or password")
     now = now_ms()
-    client_id = device_id or f"web-{secrets.token_hex(8)}"
+    client_id = device_id or new_web_device_id()
     device = session.execute(
         select(Device).where(Device.user_id == user.id, Device.client_device_id == client_id)
     ).scalar_one_or_none()

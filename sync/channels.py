@@ -1,9 +1,21 @@
 """Where reminders go: ``log`` (recorded only) or ``webhook`` (an SMS/WhatsApp gateway) (API.md §6).
 
 The webhook POSTs ``{"id", "to", "channel", "text", "reminder_kind"}`` with ``Idempotency-Key`` = the
-reminder id (a gateway drops a repeat, so a send retried after a crash reaches the person once) and
-``X-Jangkau-Signature: sha256=<hex HMAC-SHA256 of the body>`` under the shared webhook secret.
+reminder id (a gateway drops a repeat, so a send retried after a crash reaches the person once), signed
+under the shared webhook secret (``JANGKAU_WEBHOOK_SECRET``) with the recipe below.
 2xx is sent; 429, 5xx and network errors are retried; any other answer is a permanent failure.
+
+Signing recipe, the same both ways (our messages to the gateway, the gateway's ``POST
+/api/v1/reminders/opt-out`` to us):
+
+- ``X-Jangkau-Timestamp: <t>``: the current Unix time in whole seconds, ASCII digits (e.g. ``1767225600``);
+- ``X-Jangkau-Signature: sha256=<hex>``: ``<hex>`` is the lowercase hex HMAC-SHA256, keyed with the
+  secret's UTF-8 bytes, of ``<t>`` (the header's exact ASCII digits), one ``.`` and then the request body
+  bytes exactly as sent (decompressed, if it was sent with ``Content-Encoding: gzip``).
+
+In Python: ``"sha256=" + hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()``.
+A receiver compares in constant time and refuses a timestamp more than ``REPLAY_WINDOW_S`` (5 minutes)
+away from its own clock, so a captured request cannot be replayed later.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ import http.client
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -22,7 +35,10 @@ from .pii import mask_phone
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Jangkau-Signature"
+TIMESTAMP_HEADER = "X-Jangkau-Timestamp"
 INSTANCE_HEADER = "X-Jangkau-Instance"
+REPLAY_WINDOW_S = 300
+MAX_TIMESTAMP_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -41,13 +57,41 @@ class Channel(Protocol):
     def send(self, message: dict, *, sender: str) -> Delivery: ...
 
 
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value for ``body`` (receivers recompute it and compare in constant time)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(body: bytes, secret: str, timestamp: str | int) -> str:
+    """The ``X-Jangkau-Signature`` value for ``body`` sent with ``X-Jangkau-Timestamp: timestamp``."""
+    signed = str(timestamp).encode("ascii", "replace") + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def verify(body: bytes, secret: str | None, header: str | None) -> bool:
-    return bool(secret and header) and hmac.compare_digest(sign(body, secret), header.strip())
+def verify(body: bytes, secret: str | None, header: str | None, timestamp: str | None) -> bool:
+    """Whether ``header`` is the signature of ``body`` at ``timestamp``: total over any header value
+    (non-ASCII text compares as unequal instead of raising), compared in constant time."""
+    if not (secret and header and timestamp is not None):
+        return False
+    expected = sign(body, secret, timestamp).encode()
+    return hmac.compare_digest(expected, header.strip().encode("utf-8", "replace"))
+
+
+def parse_timestamp(raw: str | None) -> int | None:
+    """Whole seconds from an ``X-Jangkau-Timestamp`` value (ASCII digits only), else ``None``."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not raw or len(raw) > MAX_TIMESTAMP_DIGITS or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw)
+
+
+def fresh(timestamp: int, now_s: float | None = None, window_s: int = REPLAY_WINDOW_S) -> bool:
+    """Whether ``timestamp`` is within ``window_s`` seconds of now (either way)."""
+    now_s = time.time() if now_s is None else now_s
+    return abs(now_s - timestamp) <= window_s
+
+
+def signed_headers(body: bytes, secret: str, now_s: float | None = None) -> dict[str, str]:
+    """The two headers that sign ``body`` now."""
+    timestamp = str(int(time.time() if now_s is None else now_s))
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(body, secret, timestamp)}
 
 
 class LogChannel:
@@ -98,7 +142,7 @@ class WebhookChannel:
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": message["id"],
-            SIGNATURE_HEADER: sign(body, self.secret),
+            **signed_headers(body, self.secret),
             INSTANCE_HEADER: sender,
         }
         path = (self._parts.path or "/") + (f"?{self._parts.query}" if self._parts.query else "")

@@ -8,7 +8,7 @@ from schemas.auth import DeviceSchema, LoginSchema, TokenSchema, UserSchema
 from sync import auth as sync_auth
 from sync.models import User
 
-from ..auth import auth_required, current_principal, limit
+from ..auth import auth_required, begin_login, current_principal
 from ..extensions import db
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authentication and devices")
@@ -30,16 +30,25 @@ def user_json(user: User) -> dict:
 @blp.alt_response(401, description="Invalid credentials")
 @blp.alt_response(429, description="Too many attempts")
 def login(args):
-    """Exchange a password for a bearer token bound to one device."""
-    limit("login", f"user:{args['username'].lower()}")
-    token, record, user = sync_auth.login(
-        db.session,
-        username=args["username"],
-        password=args["password"],
-        device_id=args["device_id"],
-        device_name=args["device_name"],
-    )
-    db.session.commit()
+    """Exchange a password for a bearer token bound to one device.
+
+    Failed attempts are limited per username and client IP, per client IP, and per username (429 with
+    ``Retry-After``); the per-username limit never refuses a device this user already logged in from.
+    """
+    attempt = begin_login(args["username"], args["device_id"])
+    try:
+        token, record, user = sync_auth.login(
+            db.session,
+            username=args["username"],
+            password=args["password"],
+            device_id=args["device_id"],
+            device_name=args["device_name"],
+        )
+        attempt.succeeded()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at, "user": user_json(user)}
 
 

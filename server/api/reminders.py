@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+from functools import wraps
 
 from flask import current_app, request
 from flask_smorest import Blueprint
@@ -15,7 +15,7 @@ from schemas.reminders import (
     ReminderPageSchema,
     ReminderSchema,
 )
-from sync.channels import SIGNATURE_HEADER, verify
+from sync.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, parse_timestamp, verify
 from sync.clock import now_ms
 from sync.errors import AuthError
 from sync.pii import mask_phone
@@ -75,29 +75,51 @@ def retry_reminder(reminder_id: str):
 
 
 def _gateway_authenticated() -> None:
-    """The gateway signs the body with the webhook secret (or sends it as a bearer token)."""
+    """The gateway signs ``<timestamp>.<body>`` with the webhook secret (recipe: ``sync.channels``).
+
+    Send ``X-Jangkau-Timestamp: <Unix seconds>`` and ``X-Jangkau-Signature: sha256=<hex HMAC-SHA256,
+    keyed with the secret, of the timestamp's digits, ".", and the body bytes as sent>``. The timestamp
+    must be within 5 minutes of the server's clock: a captured request cannot be replayed later.
+    Anything else (no secret configured, a header missing, malformed or with non-ASCII bytes, a stale
+    timestamp, a wrong signature) is 401, decided before the body is looked at.
+    """
     secret = dispatch_settings(current_app.config).webhook_secret
-    body = request.get_data(cache=True)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    bearer_ok = bool(secret) and scheme.lower() == "bearer" and _same(token.strip(), secret)
-    if not (verify(body, secret, request.headers.get(SIGNATURE_HEADER)) or bearer_ok):
+    raw_timestamp = request.headers.get(TIMESTAMP_HEADER)
+    timestamp = parse_timestamp(raw_timestamp)
+    if timestamp is None or not fresh(timestamp):
         raise AuthError(
-            "sign the body with the webhook secret",
-            errors={SIGNATURE_HEADER: ["missing or wrong signature (sha256=<hex HMAC of the body>)"]},
+            "send X-Jangkau-Timestamp (Unix seconds, within 5 minutes) and sign it with the body",
+            errors={TIMESTAMP_HEADER: ["missing, malformed or more than 5 minutes away from the server's clock"]},
+        )
+    body = request.get_data(cache=True)
+    if not verify(body, secret, request.headers.get(SIGNATURE_HEADER), raw_timestamp.strip()):
+        raise AuthError(
+            "sign the timestamp and body with the webhook secret",
+            errors={SIGNATURE_HEADER: ["missing or wrong signature (sha256=<hex HMAC of '<timestamp>.<body>'>)"]},
         )
 
 
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+def gateway_signed(view):
+    """Authenticate the gateway before anything else of the request (the body included) is examined."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _gateway_authenticated()
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 @blp.route("/reminders/opt-out", methods=["POST"])
+@gateway_signed
 @blp.arguments(OptOutSchema)
 @blp.response(200, OptOutResultSchema)
 @blp.alt_response(401, description="Not signed with the webhook secret")
 def opt_out(args):
-    """STOP from the gateway: no more reminders to this number (only a keyed hash of it is kept)."""
-    _gateway_authenticated()
+    """STOP from the gateway: no more reminders to this number (only a keyed hash of it is kept).
+
+    Signed like our webhooks: ``X-Jangkau-Timestamp`` and ``X-Jangkau-Signature`` (``sync.channels``).
+    """
     try:
         e164 = manage.opt_out(db.session, pii=protector(), phone=args["phone"], now=now_ms())
         db.session.commit()

@@ -19,6 +19,8 @@ def init_app(app: Flask) -> None:
     """Register the pages (the views module is imported here, so ``server.auth`` may import this package)."""
     from . import views  # noqa: F401 - attaches the routes to ``bp``
 
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Flask defines SESSION_COOKIE_SAMESITE as None, so setdefault would keep None: set what is unset.
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.register_blueprint(bp)

@@ -1,7 +1,8 @@
 """The web session as a credential for the JSON API, with CSRF protection for anything that writes.
 
-Login stores a device-bound token (device ``web``) in Flask's signed session cookie, so revocation,
-expiry and scoping work exactly as for bearer tokens. A request that sends ``Authorization`` is a bearer
+Login stores a device-bound token in Flask's signed session cookie (each login has a device of its own,
+``web-<random>``), so revocation, expiry and scoping work exactly as for bearer tokens, and revoking one
+session's device ends that session only. A request that sends ``Authorization`` is a bearer
 request; otherwise the session's token is used, and an unsafe method must echo the session's CSRF token
 in ``X-CSRF-Token`` (forms: the ``csrf_token`` field).
 """
@@ -9,6 +10,7 @@ in ``X-CSRF-Token`` (forms: the ``csrf_token`` field).
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 
@@ -20,6 +22,11 @@ TOKEN_KEY = "jangkau_token"
 CSRF_KEY = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The browser's last web device id, sent back to /login only: it makes the next login from this browser
+# a known device for the login limits. It grants nothing by itself (the password is still checked).
+DEVICE_COOKIE = "jangkau_device"
+DEVICE_COOKIE_MAX_AGE_S = 365 * 86_400
+_DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class CsrfRefused(SyncError):
@@ -63,3 +70,21 @@ def request_token(bearer: Callable[[], str]) -> str:
     if request.method not in SAFE_METHODS:
         check_csrf(request.headers.get(CSRF_HEADER))
     return token
+
+
+def known_device() -> str | None:
+    """The device id this browser logged in with before (``None`` without a well-formed cookie)."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    return value if value and _DEVICE_ID.fullmatch(value) else None
+
+
+def remember_device(response, device_id: str) -> None:
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_id,
+        max_age=DEVICE_COOKIE_MAX_AGE_S,
+        path="/login",
+        httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        samesite="Lax",
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, session, url_for
 
@@ -11,13 +12,20 @@ from sync import visit_queries
 from sync.errors import AuthError, RateLimited
 from sync.principal import Principal
 
-from ..auth import limit
+from ..auth import begin_login
 from ..extensions import db
 from . import WEB_DIR, bp
-from .session_auth import CSRF_KEY, check_csrf, csrf_token, session_token, start_session
+from .session_auth import (
+    CSRF_KEY,
+    check_csrf,
+    csrf_token,
+    known_device,
+    remember_device,
+    session_token,
+    start_session,
+)
 
 WEB_ROLES = ("supervisor", "admin")
-WEB_DEVICE_ID = "web"
 # Only these folders of node_modules are served: the built files of the two map libraries.
 VENDOR_DIRS = ("leaflet/dist/", "leaflet.markercluster/dist/")
 
@@ -46,11 +54,63 @@ def session_principal() -> Principal | None:
         db.session.rollback()
 
 
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]|//")
+# Characters kept as they are when ``next`` is re-quoted (everything else non-ASCII is percent-encoded).
+_NEXT_SAFE = "/?&=%#:@!$'()*+,;~-._"
+
+
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlsplit(target).netloc:
-        return target
+    """Only local paths are followed after login (no open redirect, no header injection): one leading
+    ``/``, no ``//`` anywhere, no backslash, no control character; anything else goes to the map."""
+    if (
+        target
+        and target.startswith("/")
+        and not _UNSAFE_IN_NEXT.search(target)
+        and not urlsplit(target).netloc
+        and len(target) <= 2000
+    ):
+        return quote(target, safe=_NEXT_SAFE)
     return url_for("web.map_page")
+
+
+def _tile_source() -> str | None:
+    """The origin map tiles come from, for the page's CSP (``{s}`` subdomains become ``*``)."""
+    parts = urlsplit((current_app.config.get("MAP_TILE_URL") or "").replace("{s}", "tile-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or "{" in parts.netloc:
+        return None
+    host = parts.netloc.rsplit("@", 1)[-1].replace("tile-subdomain", "*")
+    if not re.fullmatch(r"[A-Za-z0-9*.:\[\]-]+", host):
+        return None
+    return f"{parts.scheme}://{host}"
+
+
+def content_security_policy() -> str:
+    """Scripts, styles, fonts and data from this site only; images also from the tile server."""
+    images = " ".join(filter(None, ("'self'", "data:", _tile_source())))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+@bp.after_request
+def _page_headers(response):
+    """Every page (and file) of the web blueprint: a CSP and no framing, no MIME sniffing."""
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def _login_form(error: str | None = None, status: int = 200, username: str = ""):
@@ -69,33 +129,44 @@ def login_page():
 
 @bp.route("/login", methods=["POST"])
 def login_submit():
-    """Check the password and start a cookie session bound to the user's ``web`` device."""
+    """Check the password and start a cookie session bound to a new device of its own (``web-…``).
+
+    The browser keeps that device id in a cookie: a later login from it counts as a known device for
+    the login limits (``server.auth.begin_login``), so an attack on the username does not lock it out.
+    """
     if not current_app.config.get("SECRET_KEY"):
         return _login_form("Server belum dikonfigurasi (JANGKAU_SECRET_KEY) / server has no secret key", 503)
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     if not username or not password:
         return _login_form("Isi nama pengguna dan kata sandi / enter username and password", 400, username)
+    device_id = sync_auth.new_web_device_id()
     try:
-        limit("login", f"user:{username.lower()}")
+        attempt = begin_login(username, known_device())
         token, _record, user = sync_auth.login(
-            db.session, username=username, password=password, device_id=WEB_DEVICE_ID, device_name="Supervisor web"
+            db.session, username=username, password=password, device_id=device_id, device_name="Supervisor web"
         )
         if user.role not in WEB_ROLES:
             db.session.rollback()  # no token is kept for an account that may not use these pages
+            attempt.succeeded()
+            db.session.commit()
             return _login_form("Halaman ini untuk supervisor / these pages are for supervisors", 403, username)
+        attempt.succeeded()
         db.session.commit()
-    except RateLimited:
+    except RateLimited as exc:
         db.session.rollback()
-        return _login_form("Terlalu banyak percobaan / too many attempts, try again in a minute", 429, username)
-    except AuthError as exc:
+        page, status = _login_form("Terlalu banyak percobaan / too many attempts, try again in a minute", 429, username)
+        return page, status, {"Retry-After": str(exc.retry_after)}
+    except AuthError:
         db.session.rollback()
-        message = "Nama pengguna atau kata sandi salah / wrong username or password"
-        if "revoked" in exc.detail:
-            message = "Perangkat ini dicabut / this device was revoked"
-        return _login_form(message, 401, username)
+        return _login_form("Nama pengguna atau kata sandi salah / wrong username or password", 401, username)
+    except Exception:
+        db.session.rollback()
+        raise
     start_session(token)
-    return redirect(_safe_next(request.form.get("next")))
+    response = redirect(_safe_next(request.form.get("next")))
+    remember_device(response, device_id)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
