@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.payments import PaymentImportSchema
-from sync.payments import import_csv
+from sync.payments import PaymentImport
 
 from ..auth import auth_required
 from ..uploads import CSV_REQUEST_BODY, run_import
@@ -18,12 +18,17 @@ blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="BPJS pa
 @blp.response(200, PaymentImportSchema)
 @auth_required("admin", "supervisor")
 def import_payments():
-    """Import BPJS's CSV (``nik,contribution_month,amount,paid_at``): good lines kept, bad ones reported."""
-    report = run_import(import_csv)
+    """Import BPJS's CSV (``nik,contribution_month,amount,paid_at``): good lines kept, bad ones reported.
+
+    A supervisor imports for the people enrolled in their own branch; a line naming anyone else is reported
+    like an unknown NIK. The first 100 line errors are listed, ``errors_truncated`` counts the others.
+    """
+    report = run_import(PaymentImport)
     return {
-        "lines": report.lines,
-        "imported": report.imported,
-        "rejected": len(report.errors),
-        "errors": report.errors,
-        "workers_reactivated": report.workers_reactivated,
+        "lines": report["lines"],
+        "imported": report.get("imported", 0),
+        "rejected": report["rejected"],
+        "errors": report["errors"],
+        "errors_truncated": report["errors_truncated"],
+        "workers_reactivated": report.get("workers_reactivated", 0),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import RegistryImportSchema
-from sync.dedup.registry import import_registry
+from sync.dedup.registry import RegistryImport
 
 from ..auth import auth_required
 from ..uploads import CSV_REQUEST_BODY, run_import
@@ -18,13 +18,17 @@ blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="BPJS pa
 @blp.response(200, RegistryImportSchema)
 @auth_required("admin")
 def import_participants():
-    """Import ``nik,name,birth_date,membership_status``: good lines kept, bad ones reported by line number."""
-    report = run_import(import_registry)
+    """Import ``nik,name,birth_date,membership_status``: good lines kept, bad ones reported by line number.
+
+    The first 100 line errors are listed, ``errors_truncated`` counts the others.
+    """
+    report = run_import(RegistryImport)
     return {
-        "lines": report.lines,
-        "imported": report.imported,
-        "updated": report.updated,
-        "members_found": report.members_found,
-        "rejected": len(report.errors),
-        "errors": report.errors,
+        "lines": report["lines"],
+        "imported": report.get("imported", 0),
+        "updated": report.get("updated", 0),
+        "members_found": report.get("members_found", 0),
+        "rejected": report["rejected"],
+        "errors": report["errors"],
+        "errors_truncated": report["errors_truncated"],
     }

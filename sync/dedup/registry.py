@@ -1,25 +1,25 @@
-"""Import of existing BPJS participants (``nik,name,birth_date,membership_status``), line by line.
+"""Import of existing BPJS participants (``nik,name,birth_date,membership_status``), in batches of lines.
 
 Good lines are kept (an existing NIK is updated), bad lines are reported by 1-based line number (the
 header is line 1). From then on, a new enrolment with one of these NIKs is ``duplicate``: "already a
 BPU member"; people already enrolled with one of them are marked too, their enrolments turned
 ``duplicate`` with no credit, stamped so phones learn it. Only the NIK's blind index and mask are
-stored, never the NIK itself.
+stored, never the NIK itself. NIKs typed in full-width or other Unicode digits are read as ASCII digits.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+import unicodedata
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..clock import next_stamp
 from ..models import Worker
 from ..models.dedup import RegistryEntry
 from ..pii import PiiProtector, mask_nik
+from ..principal import Principal
+from ..validation.digits import ascii_digits, digit_string
 from ..validation.nik import check_nik
 from ..writes import chunked
 from .merge import recompute_people
@@ -45,46 +45,81 @@ ALIASES = {
     "status": "membership_status",
 }
 REQUIRED = ("nik", "name", "birth_date", "membership_status")
+MAX_CELL = 64  # characters of a birth date cell; a longer one is refused unread
+NAME_LENGTH = RegistryEntry.__table__.c.full_name.type.length
+NIK_DIGITS = "NIK harus 16 digit / NIK must have 16 digits"
 
 
-@dataclass
-class RegistryReport:
-    lines: int = 0
-    imported: int = 0
-    updated: int = 0
-    members_found: int = 0  # workers already enrolled who turn out to be BPJS participants
-    errors: list[dict] = field(default_factory=list)
+class RegistryImport:
+    """A registry CSV, fed in batches by the server's upload runner (``server/uploads.py``).
 
+    Each batch: one lookup of its NIKs' entries, one INSERT of the new ones, one UPDATE of the known ones,
+    then the people already enrolled with those NIKs are marked. A NIK repeated later in the file updates
+    the entry again (the later line wins) but is counted once.
+    """
 
-def import_registry(
-    session: Session, *, text: str, pii: PiiProtector, now: int, imported_by: str | None
-) -> RegistryReport:
-    """Store the good lines of a registry CSV; report each bad line with its fields' messages."""
-    report = RegistryReport()
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        report.errors.append({"line": 1, "errors": {"file": ["berkas kosong / empty file"]}})
-        return report
-    columns = {ALIASES[c.strip().lower()]: i for i, c in enumerate(rows[0]) if c.strip().lower() in ALIASES}
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        report.errors.append(
-            {"line": 1, "errors": {"header": [f"kolom hilang / missing columns: {', '.join(missing)}"]}}
-        )
-        return report
-    good: dict[str, dict] = {}
-    for number, raw in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in raw):
-            continue
-        report.lines += 1
-        cells = {k: (raw[i].strip() if i < len(raw) else "") for k, i in columns.items()}
+    def __init__(self, session: Session, *, pii: PiiProtector, now: int, principal: Principal) -> None:
+        self.session, self.pii, self.now, self.imported_by = session, pii, now, principal.user_id
+        self.columns: dict[str, int] = {}
+        self.imported = self.updated = self.members_found = 0
+
+    def header(self, names: list[str]) -> dict[str, list[str]]:
+        for i, name in enumerate(names):
+            key = ALIASES.get(name.strip().lower().lstrip("\ufeff"))
+            if key is not None:
+                self.columns.setdefault(key, i)
+        missing = [c for c in REQUIRED if c not in self.columns]
+        if missing:
+            return {"header": [f"kolom hilang / missing columns: {', '.join(missing)}"]}
+        return {}
+
+    def add(self, batch: list[tuple[int, list[str]]]) -> list[tuple[int, dict]]:
+        errors: list[tuple[int, dict]] = []
+        good: dict[str, dict] = {}
+        for number, raw in batch:
+            cells = {k: (raw[i].strip() if i < len(raw) else "") for k, i in self.columns.items()}
+            line_errors, values = self._line(cells)
+            if line_errors:
+                errors.append((number, line_errors))
+            else:
+                good[values["nik_index"]] = values
+        known: dict[str, tuple[int, int]] = {}
+        for part in chunked(sorted(good)):
+            for index, entry_id, imported_at in self.session.execute(
+                select(RegistryEntry.nik_index, RegistryEntry.id, RegistryEntry.imported_at).where(
+                    RegistryEntry.nik_index.in_(part)
+                )
+            ):
+                known[index] = (entry_id, imported_at)
+        new = [values for index, values in good.items() if index not in known]
+        if new:
+            self.session.execute(insert(RegistryEntry), new)
+        if changed := [values | {"id": known[index][0]} for index, values in good.items() if index in known]:
+            self.session.execute(update(RegistryEntry), changed)  # ORM bulk UPDATE by primary key
+        self.imported += len(new)
+        self.updated += sum(1 for index in good if index in known and known[index][1] != self.now)
+        self.members_found += _mark_enrolled_members(self.session, good)
+        return errors
+
+    def finish(self) -> dict:
+        return {"imported": self.imported, "updated": self.updated, "members_found": self.members_found}
+
+    def _line(self, cells: dict[str, str]) -> tuple[dict[str, list[str]], dict]:
         errors: dict[str, list[str]] = {}
-        nik = check_nik(cells["nik"])
-        if nik.errors:
+        digits = digit_string(cells["nik"], length=16)
+        nik = check_nik(digits) if digits else None
+        if nik is None:
+            errors["nik"] = [NIK_DIGITS]
+        elif nik.errors:
             errors["nik"] = nik.errors
-        if not cells["name"]:
+        name = cells["name"]
+        if not name:
             errors["name"] = ["wajib diisi / required"]
-        if cells["birth_date"] and parse_date(cells["birth_date"]) is None:
+        elif any(unicodedata.category(ch) == "Cc" for ch in name):
+            errors["name"] = ["karakter kontrol tidak boleh / must not contain control characters"]
+        birth_date = cells["birth_date"]
+        birth = parse_date(ascii_digits(birth_date)) if birth_date and len(birth_date) <= MAX_CELL else None
+        if birth_date and birth is None:
             errors["birth_date"] = ["format harus YYYY-MM-DD / must be a date YYYY-MM-DD"]
         status = STATUSES.get(cells["membership_status"].lower())
         if status is None:
@@ -92,33 +127,17 @@ def import_registry(
                 "harus registered, active atau lapsed / must be registered, active or lapsed"
             ]
         if errors:
-            report.errors.append({"line": number, "errors": errors})
-            continue
-        index = pii.blind_index("nik", nik.nik)
-        good[index] = {
+            return errors, {}
+        index = self.pii.blind_index("nik", nik.nik)
+        return {}, {
             "nik_index": index,
             "nik_masked": mask_nik(nik.nik),
-            "full_name": cells["name"][:200],
-            "birth_date": cells["birth_date"] or None,
+            "full_name": name[:NAME_LENGTH],
+            "birth_date": birth.isoformat() if birth else None,
             "membership_status": status,
-            "imported_at": now,
-            "imported_by": imported_by,
+            "imported_at": self.now,
+            "imported_by": self.imported_by,
         }
-    known: dict[str, RegistryEntry] = {}
-    for part in chunked(sorted(good)):
-        for entry in session.execute(select(RegistryEntry).where(RegistryEntry.nik_index.in_(part))).scalars():
-            known[entry.nik_index] = entry
-    for index, values in good.items():
-        if index in known:
-            for name, value in values.items():
-                setattr(known[index], name, value)
-            report.updated += 1
-        else:
-            session.add(RegistryEntry(**values))
-            report.imported += 1
-    session.flush()
-    report.members_found = _mark_enrolled_members(session, good)
-    return report
 
 
 def _mark_enrolled_members(session: Session, good: dict[str, dict]) -> int:
