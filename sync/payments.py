@@ -14,9 +14,10 @@ import hashlib
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy import ColumnElement, exists, false, select, true, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import scope
 from .clock import next_stamp
 from .follow_ups import workdays
 from .follow_ups.rules import follow_up_id
@@ -126,24 +127,6 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _importable_workers(principal: Principal) -> ColumnElement[bool]:
-    """Workers whose payments ``principal`` may import: every one for an admin; for a supervisor, those
-    with a live (not deleted) enrolment of the supervisor's branch; nobody for anyone else.
-
-    A stand-in for the scope module: swap it for its rule. Lines naming a worker outside this condition
-    are reported exactly like an unknown NIK, so an import tells nobody who is enrolled elsewhere.
-    """
-    if principal.is_admin:
-        return true()
-    if principal.role != "supervisor" or principal.branch_id is None:
-        return false()
-    return exists().where(
-        Enrollment.worker_id == Worker.id,
-        Enrollment.deleted_at.is_(None),
-        Enrollment.branch_id == principal.branch_id,
-    )
-
-
 class PaymentImport:
     """A BPJS payment CSV (``nik, contribution_month, amount, paid_at``), fed in batches by the upload runner.
 
@@ -219,7 +202,7 @@ class PaymentImport:
         for part in chunked(sorted(indexes)):
             rows = self.session.execute(
                 select(Worker.nik_index, Worker.id)
-                .where(Worker.nik_index.in_(part), Worker.deleted_at.is_(None), _importable_workers(self.principal))
+                .where(Worker.nik_index.in_(part), scope.payable_workers(self.principal))
                 .order_by(Worker.server_created_at, Worker.id)
             )
             for index, worker_id in rows:
