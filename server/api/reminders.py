@@ -22,6 +22,7 @@ from sync.pii import mask_phone
 from sync.reminders import manage
 
 from ..auth import auth_required, current_principal
+from ..bodies import check_nul_in_json
 from ..extensions import db
 from ..pii import protector
 from ..scheduler import dispatch_settings
@@ -105,6 +106,7 @@ def gateway_signed(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         _gateway_authenticated()
+        check_nul_in_json()
         return view(*args, **kwargs)
 
     return wrapper

@@ -59,17 +59,18 @@ def test_verify_is_total():
 
 def test_signature_is_checked_before_the_body(client, world, gateway_app):
     """An unsigned request learns nothing about body validation: 401, not 422/400."""
-    for body in (b'{"phone": "0062812"}', b'{"nope": 1}', b"not json", b""):
+    for body in (b'{"phone": "0062812"}', b'{"nope": 1}', b"not json", b"", b'{"phone": "\\u0000"}'):
         response = post(client, body, {})
         assert response.status_code == 401, (body, response.json)
         assert response.mimetype == "application/problem+json"
 
 
-def test_valid_signature_then_body_errors(client, world, gateway_app):
-    body = json.dumps({"phone": "0062812"}).encode()
+@pytest.mark.parametrize(("phone", "status"), [("0062812", 422), ("0812\u00001111", 400)])
+def test_valid_signature_then_body_errors(client, world, gateway_app, phone, status):
+    body = json.dumps({"phone": phone}).encode()
     ts = str(int(time.time()))
     response = post(client, body, {SIGNATURE_HEADER: recipe(body, ts), TIMESTAMP_HEADER: ts})
-    assert response.status_code == 422 and "phone" in response.json["errors"]
+    assert response.status_code == status and "phone" in response.json["errors"]
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -86_400, 10**12])
