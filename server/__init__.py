@@ -15,7 +15,7 @@ from sync.db import configure_engine
 from . import config as config_module
 from . import pii, web
 from .api import register_blueprints
-from .bodies import check_nul_in_json, check_nul_outside_body, check_request_line_and_headers, decode_body
+from .bodies import check_nul_in_body, check_nul_outside_body, check_request_line_and_headers, decode_body
 from .errors import register_error_handlers
 from .extensions import api, db, migrate
 
@@ -62,9 +62,9 @@ SIGNED_BODY_ENDPOINTS = frozenset({"reminders.opt_out"})
 
 
 def _request_edge() -> None:
-    """Before any view: size limits (414/431), no NUL byte in the path, query, headers or form (400), the
-    body decoded and its JSON free of NULs. The push decodes its own body, so that even a refused body
-    reaches the archive, and its record values may hold NULs: the engine strips them."""
+    """Before any view: size limits (414/431), no NUL byte in the path, query or headers (400), the body
+    decoded, then no NUL in its form fields or JSON strings (400). The push decodes its own body, so that
+    even a refused body reaches the archive, and its record values may hold NULs: the engine strips them."""
     from flask import request
 
     check_request_line_and_headers()
@@ -72,7 +72,7 @@ def _request_edge() -> None:
     if request.endpoint != PUSH_ENDPOINT:
         decode_body()
         if request.endpoint not in SIGNED_BODY_ENDPOINTS:
-            check_nul_in_json()
+            check_nul_in_body()
 
 
 def _nosniff(response):

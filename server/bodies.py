@@ -96,7 +96,7 @@ def _refuse_nul(where: str, names: list[str]) -> None:
 
 
 def check_nul_outside_body() -> None:
-    """No NUL in path parameters, query names and values, header values or form fields (400 naming them)."""
+    """No NUL in path parameters, query names and values or headers (400 naming them)."""
     if request.view_args:
         _refuse_nul("path", [name for name, value in request.view_args.items() if NUL in str(value)])
     elif NUL in request.path:
@@ -105,8 +105,6 @@ def check_nul_outside_body() -> None:
         "query", [name or "query" for name, value in request.args.items(multi=True) if NUL in name or NUL in value]
     )
     _refuse_nul("headers", [name for name, value in request.headers.items() if NUL in name or NUL in value])
-    if request.mimetype == "application/x-www-form-urlencoded":
-        _refuse_nul("form", [name for name, value in request.form.items(multi=True) if NUL in name or NUL in value])
 
 
 def _nul_paths(value: object, path: str = "") -> list[str]:
@@ -128,8 +126,12 @@ def _nul_paths(value: object, path: str = "") -> list[str]:
     return sorted(found)
 
 
-def check_nul_in_json() -> None:
-    """No NUL in any JSON string or key (400 naming its path); the body is parsed only when it might hold one."""
+def check_nul_in_body() -> None:
+    """No NUL in a form field or in any JSON string or key (400 naming its path), after ``decode_body``;
+    a JSON body is parsed here only when it might hold one. Uploads (multipart) are the importers' business."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        _refuse_nul("form", [name for name, value in request.form.items(multi=True) if NUL in name or NUL in value])
+        return
     if not request.is_json:
         return
     data = request.get_data(cache=True)

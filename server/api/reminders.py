@@ -22,7 +22,7 @@ from sync.pii import mask_phone
 from sync.reminders import manage
 
 from ..auth import auth_required, current_principal
-from ..bodies import check_nul_in_json
+from ..bodies import check_nul_in_body
 from ..extensions import db
 from ..pii import protector
 from ..scheduler import dispatch_settings
@@ -106,7 +106,7 @@ def gateway_signed(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         _gateway_authenticated()
-        check_nul_in_json()
+        check_nul_in_body()
         return view(*args, **kwargs)
 
     return wrapper

@@ -96,6 +96,26 @@ def test_non_ascii_next_does_not_500(client, world):
     assert response.headers["Location"] in ("/map", "/peta/%E2%82%AC")
 
 
+def test_gzip_login_form_is_decoded_before_it_is_read(client, world):
+    import gzip
+    from urllib.parse import urlencode
+
+    with client.session_transaction() as session:
+        session["csrf_token"] = "t"
+    form = urlencode({"csrf_token": "t", "username": world.supervisor.username, "password": PASSWORD}).encode()
+    response = client.post(
+        "/login",
+        data=gzip.compress(form),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/map"
+    nul = gzip.compress(urlencode({"csrf_token": "t", "username": "x\x00", "password": "p"}).encode())
+    refused = client.post(
+        "/login", data=nul, headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert refused.status_code == 400 and "username" in refused.json["errors"]
+
+
 # --- 7. Cookie flags and headers --------------------------------------------------------------------------
 
 
