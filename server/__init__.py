@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync import geo
 from sync.db import configure_engine
 
 from . import config as config_module
-from . import pii, web
+from . import log_redaction, pii, web
 from .api import register_blueprints
 from .bodies import check_nul_in_body, check_nul_outside_body, check_request_line_and_headers, decode_body
 from .errors import register_error_handlers
@@ -30,6 +31,10 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.update(config)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_redaction.install()
+    if app.config["TRUSTED_PROXIES"] > 0:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_error_handlers(app)
     register_blueprints(api)

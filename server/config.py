@@ -90,4 +90,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": _bool(env, "JANGKAU_SECURE_COOKIES", False),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none), so the
+        # per-IP limits see the phone's address rather than the proxy's.
+        "TRUSTED_PROXIES": _int(env, "JANGKAU_TRUSTED_PROXIES", 0),
     }

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import scope
 from .clock import now_ms
 from .errors import AuthError, NotFound
 from .models import Device, Token, User, new_id
@@ -127,13 +128,11 @@ def logout(session: Session, principal: Principal) -> None:
 
 
 def revoke_device(session: Session, *, principal: Principal, device_id: str) -> Device:
-    """Revoke a device and its tokens; supervisors only reach their branch's devices (else 404)."""
-    query = select(Device).join(User, User.id == Device.user_id).where(Device.id == device_id)
-    if principal.role == "supervisor":
-        query = query.where(User.branch_id == principal.branch_id)
-    elif principal.role != "admin":
-        query = query.where(User.id == principal.user_id)
-    device = session.execute(query).scalar_one_or_none()
+    """Revoke a device and its tokens; a device outside ``scope.revocable_devices`` is 404 (a supervisor
+    reaches only the devices of their own branch's agents, never a peer supervisor's or an admin's)."""
+    device = session.execute(
+        select(Device).where(Device.id == device_id, scope.revocable_devices(principal))
+    ).scalar_one_or_none()
     if device is None:
         raise NotFound("device not found")
     now = now_ms()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sync.channels import SIGNATURE_HEADER, sign
+from sync.channels import signed_headers
 from sync.clock import now_ms
 from tests.factories import changes, enrollment, visit
 
@@ -93,7 +93,7 @@ def test_opt_out_needs_the_webhook_signature(api, world, app):
             "/api/v1/reminders/opt-out",
             data=body,
             content_type="application/json",
-            headers={SIGNATURE_HEADER: sign(body, "s3cret")},
+            headers=signed_headers(body, "s3cret"),
         )
         assert signed.status_code == 200 and signed.json == {"opted_out": True, "phone_masked": "+62812*****222"}
         bad = json.dumps({"phone": "0062812"}).encode()
@@ -101,7 +101,7 @@ def test_opt_out_needs_the_webhook_signature(api, world, app):
             "/api/v1/reminders/opt-out",
             data=bad,
             content_type="application/json",
-            headers={SIGNATURE_HEADER: sign(bad, "s3cret")},
+            headers=signed_headers(bad, "s3cret"),
         )
         assert invalid.status_code == 422
     finally:

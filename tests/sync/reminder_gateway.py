@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from sync.channels import INSTANCE_HEADER, SIGNATURE_HEADER, sign
+from sync.channels import INSTANCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sync.models import Worker, new_id
 from sync.models.outreach import Reminder
 from sync.reminders.outbox import reminder_row
@@ -72,7 +72,7 @@ class Gateway:
         with self.lock:
             self.requests += 1
             self.senders[sender] += 1
-            if headers.get(SIGNATURE_HEADER) != sign(body, self.secret):
+            if headers.get(SIGNATURE_HEADER) != sign(body, self.secret, headers.get(TIMESTAMP_HEADER, "")):
                 self.bad_signatures += 1
                 return 401
             message = json.loads(body)

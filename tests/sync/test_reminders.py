@@ -228,7 +228,7 @@ def test_webhook_channel_signs_and_classifies_answers():
         channel.close()
     closed = WebhookChannel(gateway.url, SECRET, timeout_s=1).send(message | {"id": "r4"}, sender="t")
     assert not closed.ok and closed.retryable  # nothing listening: retried later
-    assert sign(b"{}", "k") == sign(b"{}", "k") != sign(b"{} ", "k")
+    assert sign(b"{}", "k", 1) == sign(b"{}", "k", 1) != sign(b"{} ", "k", 1) != sign(b"{}", "k", 2)
 
 
 def test_templates_are_indonesian():
