@@ -5,6 +5,7 @@ with field errors. Every refusal is a problem document naming the field, paramet
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from urllib.parse import quote
 
@@ -12,12 +13,15 @@ from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sync.errors import InvalidRequest, SyncError, TooLarge
+from sync.sanitize import LONE_SURROGATE
 
 MAX_URL_BYTES = 8192  # request target (path and query) as sent
 MAX_HEADER_BYTES = 16384  # all header lines together, and so each one
 MAX_HEADER_FIELDS = 100
 READ_CHUNK = 64 * 1024
 NUL = "\x00"
+# A JSON "\ud800" escape with no partner decodes to a lone surrogate, which no database stores as UTF-8.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class UnsupportedMediaType(SyncError):
@@ -83,7 +87,12 @@ def check_request_line_and_headers() -> None:
 
 
 def _printable_name(name: str) -> str:
-    return name.replace(NUL, "\\u0000")[:100]
+    return name.replace(NUL, "\\u0000")[:100].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unstorable(text: str) -> bool:
+    """A NUL, or a lone UTF-16 surrogate (valid JSON, not storable text)."""
+    return NUL in text or LONE_SURROGATE.search(text) is not None
 
 
 def _refuse_nul(where: str, names: list[str]) -> None:
@@ -91,7 +100,7 @@ def _refuse_nul(where: str, names: list[str]) -> None:
         unique = list(dict.fromkeys(_printable_name(n) for n in names))
         raise NulByte(
             f"NUL bytes are not allowed in the {where}: {', '.join(unique)}"[:300],
-            errors={name: ["must not contain NUL bytes"] for name in unique},
+            errors={name: ["must not contain NUL bytes or unpaired UTF-16 surrogates"] for name in unique},
         )
 
 
@@ -113,12 +122,12 @@ def _nul_paths(value: object, path: str = "") -> list[str]:
     while stack:
         item, where = stack.pop()
         if isinstance(item, str):
-            if NUL in item:
+            if _unstorable(item):
                 found.append(where or "body")
         elif isinstance(item, dict):
             for key, inner in item.items():
                 child = f"{where}.{key}" if where else key
-                if NUL in key:
+                if _unstorable(key):
                     found.append(child)
                 stack.append((inner, child))
         elif isinstance(item, list):
@@ -135,7 +144,7 @@ def check_nul_in_body() -> None:
     if not request.is_json:
         return
     data = request.get_data(cache=True)
-    if b"\\u0000" not in data and b"\x00" not in data:
+    if b"\\u0000" not in data and b"\x00" not in data and not SURROGATE_ESCAPE.search(data):
         return
     try:
         parsed = json.loads(data, strict=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import TooLarge
-from .sanitize import ID_PATTERN, EnvelopeError, check_table_name, sanitize_record
+from .sanitize import ID_PATTERN, EnvelopeError, check_table_name, printable, sanitize_record
 from .tables import READ_ONLY_TABLES
 
 MAX_RECORDS = 5000
@@ -50,12 +50,12 @@ def parse_changes(changes: object) -> ParsedPush:
         raise EnvelopeError("changes", "must be an object of tables")
     parsed = ParsedPush(tables={}, rejected={}, count=0)
     for table, table_changes in changes.items():
-        check_table_name(table, f"changes.{str(table)[:64]}")
+        check_table_name(table, f"changes.{printable(table)}")
         if not isinstance(table_changes, dict):
             raise EnvelopeError(f"changes.{table}", "must be an object with created, updated, deleted")
         extra = set(table_changes) - {"created", "updated", "deleted"}
         if extra:
-            raise EnvelopeError(f"changes.{table}.{sorted(extra)[0]}", "unknown key")
+            raise EnvelopeError(f"changes.{table}.{printable(sorted(extra)[0])}", "unknown key")
         created = _as_list(table_changes.get("created"), f"changes.{table}.created")
         updated = _as_list(table_changes.get("updated"), f"changes.{table}.updated")
         deleted = _as_list(table_changes.get("deleted"), f"changes.{table}.deleted")
@@ -72,13 +72,13 @@ def parse_changes(changes: object) -> ParsedPush:
                     _reject(parsed, table, f"#{kind}[{index}]", "record must be an object")
                     continue
                 record_id = raw.get("id")
-                if not isinstance(record_id, str) or not ID_PATTERN.match(record_id):
-                    _reject(parsed, table, str(record_id)[:64], "id must match ^[A-Za-z0-9_-]{1,64}$")
+                if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
+                    _reject(parsed, table, printable(record_id), "id must match ^[A-Za-z0-9_-]{1,64}$")
                     continue
                 values, problems = sanitize_record(table, raw, where)
                 work.upserts[record_id] = PushedRecord(record_id, kind, values, problems)
         for index, record_id in enumerate(deleted):
-            if not isinstance(record_id, str) or not ID_PATTERN.match(record_id):
+            if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
                 raise EnvelopeError(f"changes.{table}.deleted[{index}]", "must be a record id")
             work.upserts.pop(record_id, None)
             work.deletes.append(record_id)

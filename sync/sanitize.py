@@ -12,8 +12,17 @@ import re
 from .errors import InvalidRequest
 from .tables import AUTO_COLUMNS, REFERENCES, TABLES, ColumnType, column_names, device_columns
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # use fullmatch: "$" would let "abc\n" through
 MAX_STRING = 4000
+# A lone UTF-16 surrogate ("\ud800") is valid JSON and what a JavaScript string may hold, but no database
+# can store it as UTF-8: it becomes U+FFFD, the replacement character.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(value: object, length: int = 64) -> str:
+    """A name or id from the request made safe to echo in a response or a log (no surrogates, no NUL)."""
+    text = str(value)[:length].encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 class EnvelopeError(InvalidRequest):
@@ -56,7 +65,7 @@ def _string(value: object) -> tuple[object, str | None]:
             return None, "not a finite number"
         return (str(int(value)) if value.is_integer() and abs(value) < MAX_SAFE else repr(value)), None
     if isinstance(value, str):
-        text = value.replace("\x00", "")
+        text = LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
         if len(text) > MAX_STRING:
             return text[:MAX_STRING], f"longer than {MAX_STRING} characters, truncated"
         return text, None
@@ -92,13 +101,13 @@ def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, 
     known = column_names(table)
     for name in raw:
         if name != "id" and name not in known and name not in AUTO_COLUMNS:
-            raise EnvelopeError(f"{where}.{name}", f"unknown column for table {table}")
+            raise EnvelopeError(f"{where}.{printable(name)}", f"unknown column for table {table}")
     clean: dict = {}
     problems: dict[str, list[str]] = {}
     references = REFERENCES.get(table, ())
     for column in device_columns(table):
         value, problem = coerce(raw.get(column.name), column.type)
-        if column.name in references and value is not None and not ID_PATTERN.match(value):
+        if column.name in references and value is not None and not ID_PATTERN.fullmatch(value):
             value, problem = None, "harus id data / must be a record id (^[A-Za-z0-9_-]{1,64}$)"
         clean[column.name] = value
         if problem:
@@ -126,5 +135,5 @@ def fit_to_columns(model, values: dict, errors: dict[str, list[str]]) -> None:
 
 def check_table_name(table: object, where: str) -> str:
     if not isinstance(table, str) or table not in TABLES:
-        raise EnvelopeError(where, f"unknown table {str(table)[:64]!r}")
+        raise EnvelopeError(where, f"unknown table {printable(table)!r}")
     return table

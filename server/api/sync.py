@@ -20,6 +20,7 @@ from sync.db import begin_snapshot
 from sync.errors import InvalidRequest, SyncError
 from sync.pull import parse_migration, pull
 from sync.push import push
+from sync.sanitize import printable
 
 from ..auth import auth_required, client_ip, current_principal, limit
 from ..bodies import decode_body, json_body, require_object
@@ -87,7 +88,7 @@ def _changes_of(body: object) -> object:
     if "changes" in body:
         extra = set(body) - {"changes"}
         if extra:
-            raise InvalidRequest("unknown top-level key", errors={sorted(extra)[0]: ["unknown field"]})
+            raise InvalidRequest("unknown top-level key", errors={printable(sorted(extra)[0]): ["unknown field"]})
         return body["changes"]
     return body
 

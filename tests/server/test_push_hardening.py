@@ -247,3 +247,30 @@ def test_cli_seals_bodies_archived_in_plain_gzip(app, engine, pii):
 def test_malformed_migration_is_422_naming_it(api, world, migration):
     response = api.pull(world.agent_a, migration=migration)
     assert response.status_code == 422 and "migration" in response.json["errors"]
+
+
+def test_lone_surrogates_are_replaced_in_pushes_and_refused_elsewhere(api, world):
+    e = enrollment(full_name="Siti \ud800", nik=valid_nik())
+    response = api.push(world.agent_a, changes(enrollments={"created": [e]}), 1)
+    assert response.status_code == 200
+    pulled = api.pull(world.agent_a, device="s").json["changes"]["enrollments"]["created"]
+    assert pulled[0]["full_name"] == "Siti \ufffd"
+    odd_key = api.push(world.agent_a, {"enrollments": {"created": [], "\udc00x": []}}, 1)
+    assert odd_key.status_code == 422
+    login = api.client.post(
+        "/api/v1/auth/login",
+        data=b'{"username": "agen.a\\ud800", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert login.status_code == 400 and "username" in login.json["errors"]
+
+
+@pytest.mark.parametrize("bad_id", ["abc\n", "a" * 64 + "\n", "x\ud800"])
+def test_ids_must_match_the_whole_pattern(api, world, bad_id):
+    v = visit(id=bad_id)
+    response = api.push(world.agent_a, changes(visits={"created": [v]}), 1)
+    assert response.status_code == 200
+    assert response.json["results"]["visits"] != {} and list(response.json["results"]["visits"].values()) == [
+        {"status": "rejected", "errors": {"id": ["id must match ^[A-Za-z0-9_-]{1,64}$"]}}
+    ]
+    assert api.pull(world.agent_a, device="i").json["changes"]["visits"]["created"] == []
