@@ -327,3 +327,21 @@ def test_web_login_limits_and_known_browser(make_app, world, frozen_window):
     assert web_login(stranger, world.supervisor.username, ip="10.1.2.2").status_code == 429
     # the browser the supervisor logged in from before is a known device
     assert web_login(owner, world.supervisor.username, ip="10.1.2.3").status_code == 302
+
+
+def test_behind_a_trusted_proxy_limits_see_the_forwarded_address(make_app, world, frozen_window):
+    """With JANGKAU_TRUSTED_PROXIES the per-IP limits count the phone's address, not the proxy's."""
+
+    def login(client, forwarded_for, password="salah"):
+        return client.post(
+            "/api/v1/auth/login",
+            json={"username": "agen.b", "password": password, "device_id": "p"},
+            headers={"X-Forwarded-For": forwarded_for},
+        )
+
+    proxied = make_app(LOGIN_RATE_LIMIT=2, TRUSTED_PROXIES=1).test_client()
+    assert [login(proxied, "10.9.9.1").status_code for _ in range(2)] == [401, 401]
+    assert login(proxied, "10.9.9.1").status_code == 429
+    assert login(proxied, "10.9.9.2", PASSWORD).status_code == 200  # another phone behind the same proxy
+    direct = make_app(LOGIN_RATE_LIMIT=2).test_client()  # untrusted header: everyone is the proxy
+    assert [login(direct, f"10.8.8.{n}").status_code for n in range(3)] == [401, 401, 429]

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from sync import sanitize
 from sync.models import Enrollment, FollowUp, Visit
 from sync.tables import TABLES
+from sync.validation.enrollment import OCCUPATIONS, PROGRAMS
 from tests.factories import valid_nik
 
 from .property_support import property_settings, reset_records, server_error_trace, snapshot
@@ -47,18 +48,6 @@ STORED = {"verified", "needs_correction", "duplicate", "accepted"}
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PULL = "/api/v1/sync/pull?last_pulled_at=null&schema_version=1&migration=null"
 
-OCCUPATIONS = {
-    "nelayan",
-    "sopir_angkot",
-    "tukang_becak",
-    "ojek",
-    "pedagang",
-    "petani",
-    "buruh_harian",
-    "ukm",
-    "lainnya",
-}
-PROGRAMS = {"JKK", "JKM", "JHT"}
 
 FULL_WIDTH_NIK = "".join(chr(0xFF10 + int(d)) for d in "3215011203850001")
 ARABIC_NIK = "".join(chr(0x0660 + int(d)) for d in "3215011203850001")
@@ -300,9 +289,9 @@ def _canonical(table: str, column: str, pushed: str, got: object, errors: dict) 
     if column == "sex":
         return got in ("M", "F")
     if column == "occupation":
-        return got in OCCUPATIONS
+        return got in OCCUPATIONS  # the canonical form of a valid value
     if column == "programs":
-        return set(got.split(",")) <= PROGRAMS
+        return set(got.split(",")) <= set(PROGRAMS)
     if column == "nik":
         digits = "".join(c for c in unicodedata.normalize("NFKC", pushed) if c.isdigit())
         return got == digits and got.isascii()
