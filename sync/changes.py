@@ -73,7 +73,7 @@ def parse_changes(changes: object) -> ParsedPush:
                     continue
                 record_id = raw.get("id")
                 if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
-                    _reject(parsed, table, printable(record_id), "id must match ^[A-Za-z0-9_-]{1,64}$")
+                    _reject(parsed, table, str(record_id)[:64], "id must match ^[A-Za-z0-9_-]{1,64}$")
                     continue
                 values, problems = sanitize_record(table, raw, where)
                 work.upserts[record_id] = PushedRecord(record_id, kind, values, problems)

@@ -20,9 +20,8 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def printable(value: object, length: int = 64) -> str:
-    """A name or id from the request made safe to echo in a response or a log (no surrogates, no NUL)."""
-    text = str(value)[:length].encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\x00", "\\x00")
+    """A name from the request made safe to echo in an error or a log: lone surrogates as escapes."""
+    return str(value)[:length].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class EnvelopeError(InvalidRequest):

@@ -51,7 +51,10 @@ GZIP_MIN_BYTES = 1024
 
 def _json_response(body: dict, status: int = 200) -> Response:
     """Compact JSON, gzip-compressed (fast level) when the client accepts it: pulls are large, links slow."""
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a rejected id holding a lone surrogate: echo it as a JSON escape
+        data = json.dumps(body, separators=(",", ":")).encode()
     response = Response(data, status=status, mimetype="application/json")
     if len(data) >= GZIP_MIN_BYTES and "gzip" in request.accept_encodings:
         response.set_data(gzip.compress(data, compresslevel=1))
