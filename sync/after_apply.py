@@ -1,7 +1,7 @@
-"""Steps that run once a push's rows are written, inside the same transaction and with its stamp.
+"""The steps of a push that run once its rows are written, inside the same transaction and stamp.
 
-Each step is ``step(session, ctx, applied)`` where ``applied`` maps a table name to the row dicts the
-push wrote for it (deleted ids under ``"<table>:deleted"``). Capabilities append their step to STEPS.
+Declared here, in order, in one place: each step reads the typed record of what the push wrote
+(``ctx.applied``, a ``sync.context.Applied``) and may write more rows with the push's stamp.
 """
 
 from __future__ import annotations
@@ -11,21 +11,19 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from .context import PushContext
+from .follow_ups.rules import schedule_from_visits
+from .geo.neighbours import refresh_after_delete
+from .visit_rollup import after_push as refresh_rollup
 
-Step = Callable[[Session, PushContext, dict[str, list]], None]
-STEPS: list[Step] = []
+Step = Callable[[Session, PushContext], None]
+
+STEPS: tuple[Step, ...] = (
+    schedule_from_visits,  # visit outcomes → follow-ups; a new enrolment cancels obsolete revisits
+    refresh_after_delete,  # deleted visits' neighbours get their sequence flags again
+    refresh_rollup,  # last: the map's rollup reads the flags the steps before wrote
+)
 
 
-def run(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
+def run(session: Session, ctx: PushContext) -> None:
     for step in STEPS:
-        step(session, ctx, applied)
-
-
-def _follow_ups(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
-    """Visit outcomes → follow-ups; enrolments cancel pending revisits (sync.follow_ups.rules)."""
-    from .follow_ups.rules import schedule_from_visits
-
-    schedule_from_visits(session, ctx, applied)
-
-
-STEPS.append(_follow_ups)
+        step(session, ctx)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import TooLarge
 from .sanitize import ID_PATTERN, EnvelopeError, check_table_name, printable, sanitize_record
+from .statuses import RecordStatus
 from .tables import READ_ONLY_TABLES
 
 MAX_RECORDS = 5000
@@ -41,7 +42,7 @@ def _as_list(value: object, where: str) -> list:
 
 
 def _reject(parsed: ParsedPush, table: str, key: str, message: str) -> None:
-    parsed.rejected.setdefault(table, {})[key] = {"status": "rejected", "errors": {"id": [message]}}
+    parsed.rejected.setdefault(table, {})[key] = {"status": RecordStatus.REJECTED, "errors": {"id": [message]}}
 
 
 def parse_changes(changes: object) -> ParsedPush:

@@ -10,6 +10,23 @@ from .principal import Principal
 
 
 @dataclass
+class Applied:
+    """What one push wrote, for the steps that run after the table handlers (``sync.after_apply``)."""
+
+    enrollments: list[dict] = field(default_factory=list)  # rows as stored
+    visits: list[dict] = field(default_factory=list)
+    follow_ups: list[dict] = field(default_factory=list)
+    deleted: dict[str, list[str]] = field(default_factory=dict)  # table → ids this push tombstoned
+    # (agent, visited_at) that updated visits had before the push: the map's rollup rewrites those days too.
+    visit_times_before: list[tuple[str, int]] = field(default_factory=list)
+    # Visits whose outcome became "enrolled" in this push: only they make earlier revisits obsolete.
+    visits_now_enrolled: set[str] = field(default_factory=set)
+
+    def deleted_ids(self, table: str) -> list[str]:
+        return self.deleted.get(table, [])
+
+
+@dataclass
 class PushContext:
     principal: Principal
     pii: PiiProtector
@@ -17,7 +34,7 @@ class PushContext:
     last_pulled_at: int
     today: dt.date = field(default_factory=dt.date.today)
     branch_location: tuple[float, float] | None = None
-    applied: dict[str, list] = field(default_factory=dict)  # table → row dicts written by this push
+    applied: Applied = field(default_factory=Applied)
     pushed: dict[str, set[str]] = field(default_factory=dict)  # table → ids this push creates or updates
 
     def base_row(self, record_id: str, existing: dict | None) -> dict:

@@ -22,14 +22,26 @@ from .dedup.compare import Person
 from .dedup.identity import worker_identity
 from .dedup.keys import worker_key_columns
 from .dedup.matcher import CandidatePool, Known, Probe, make_probe, person_of
-from .dedup.merge import REGISTRY_REASON, duplicate_reason, recompute_people
+from .dedup.merge import recompute_people
 from .dedup.model import LINK, DedupConfig, load_config
-from .models import Enrollment, Worker, new_id
+from .models import Enrollment, ScopeExit, Worker, new_id
 from .models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
+from .statuses import (
+    DUPLICATE_REASON,
+    GRANTING,
+    REGISTRY_REASON,
+    VERIFIED_REASON,
+    EnrollmentStatus,
+    correction_reason,
+    duplicate_reason,
+)
 from .writes import chunked, in_ids, save_rows
 
-VERIFIED, DUPLICATE, NEEDS_CORRECTION = "verified", "duplicate", "needs_correction"
-VALID = (VERIFIED, DUPLICATE)
+VERIFIED, DUPLICATE, NEEDS_CORRECTION = (
+    EnrollmentStatus.VERIFIED,
+    EnrollmentStatus.DUPLICATE,
+    EnrollmentStatus.NEEDS_CORRECTION,
+)
 IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")
 MAX_REVIEW_CANDIDATES = 3
 
@@ -67,8 +79,68 @@ def new_worker_row(
     }
 
 
+@dataclass
+class PendingEnrollment:
+    """A pushed enrolment on its way to the database: its row (identity and device columns filled, link
+    columns not yet), the stored row before this push, and what validation found."""
+
+    row: dict
+    prev: dict | None
+    errors: dict[str, list[str]]
+    nik: str
+    phone_e164: str | None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrollment]) -> None:
+    """The one way a push writes its enrolments, in the only order that works:
+
+    probe and load candidates → resolve each (status, person, credit) and stamp its link → let valid ones
+    claim waiting invalid ones → save new and refreshed workers → save the enrolments → write candidates,
+    merges and decisions and recompute every touched person's credit. The rows end as stored.
+    """
+    people = People(session, ctx)
+    probes = [people.probe(p) for p in pending]
+    people.load(probes, {p.row["id"] for p in pending})
+    for item, probe in zip(pending, probes, strict=True):
+        people.resolve(item, probe)
+        _stamp_link(session, ctx, item)
+    rows = {item.row["id"]: item.row for item in pending}
+    people.settle_orphans(rows)
+    people.save_workers()
+    save_rows(session, Enrollment, list(rows.values()), {item.row["id"] for item in pending if item.prev is not None})
+    for rid, values in people.finish().items():  # credits recomputed for every person touched
+        if rid in rows:
+            rows[rid].update(values)
+
+
+def _stamp_link(session: Session, ctx: PushContext, item: PendingEnrollment) -> None:
+    """``valid_since``, ``worker_linked_at`` and, when the person may leave the agent's replica, a scope exit."""
+    row, prev = item.row, item.prev
+    was_valid = prev is not None and prev.get("deleted_at") is None and prev["status"] in GRANTING
+    row["valid_since"] = (prev["valid_since"] if was_valid else ctx.stamp) if row["status"] in GRANTING else None
+    relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
+    # Becoming valid is what opens the person to the agent (sync.scope): it counts as a new link.
+    opened = row["status"] in GRANTING and not was_valid
+    row["worker_linked_at"] = ctx.stamp if relinked or opened else prev.get("worker_linked_at")
+    left = prev and prev.get("worker_id") and (prev["worker_id"] != row["worker_id"] or row["status"] not in GRANTING)
+    if left and (relinked or was_valid):
+        # The old person may leave this agent's replica: the pull sends a deletion unless still linked.
+        session.add(
+            ScopeExit(
+                agent_id=ctx.principal.user_id, table_name="workers", record_id=prev["worker_id"], stamp=ctx.stamp
+            )
+        )
+
+
 class People:
-    """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key)."""
+    """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key).
+
+    Driven only by ``link_and_save``, which fixes the order of its steps.
+    """
 
     def __init__(self, session: Session, ctx: PushContext, config: DedupConfig | None = None):
         self.session, self.ctx = session, ctx
@@ -77,14 +149,15 @@ class People:
         self.registry: dict[str, str] = {}
         self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first
 
-    def probe(self, *, nik: str, values: dict, phone_index: str | None) -> Probe:
+    def probe(self, item: PendingEnrollment) -> Probe:
+        row = item.row
         person: Person = person_of(
-            nik=nik,
-            full_name=values.get("full_name"),
-            birth_date=values.get("birth_date"),
-            sex=values.get("sex"),
-            phone_index=phone_index,
-            village=values.get("village"),
+            nik=item.nik,
+            full_name=row.get("full_name"),
+            birth_date=row.get("birth_date"),
+            sex=row.get("sex"),
+            phone_index=self.ctx.pii.blind_index("phone", item.phone_e164),
+            village=row.get("village"),
         )
         return make_probe(person, self.ctx.pii)
 
@@ -101,16 +174,24 @@ class People:
             )
             self.registry.update({nik: status for nik, status in rows})
 
-    def resolve(
+    def resolve(self, item: PendingEnrollment, probe: Probe) -> None:
+        """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on the row."""
+        self._resolve(item.row, item.prev, valid=item.valid, probe=probe, nik=item.nik, phone_e164=item.phone_e164)
+        row = item.row
+        if row["status"] == NEEDS_CORRECTION:
+            row["status_reason"] = correction_reason(item.errors)
+        elif not row.get("status_reason"):
+            row["status_reason"] = VERIFIED_REASON if row["status"] == VERIFIED else DUPLICATE_REASON
+
+    def _resolve(
         self, row: dict, prev: dict | None, *, valid: bool, probe: Probe, nik: str, phone_e164: str | None
     ) -> None:
-        """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on ``row``."""
-        row.update(worker_id=None, duplicate_of=None, credited_agent_id=None)
+        row.update(status_reason=None, worker_id=None, duplicate_of=None, credited_agent_id=None)
         linked = prev is not None and prev.get("deleted_at") is None and prev.get("worker_id")
-        if linked and prev["status"] in VALID and valid:
+        if linked and prev["status"] in GRANTING and valid:
             self._keep(row, prev, nik, phone_e164, probe)
             return
-        if linked and prev["status"] in VALID:
+        if linked and prev["status"] in GRANTING:
             self.out.touched.add(prev["worker_id"])  # it may have been the person's first: recompute credit
         ranked = self.pool.rank(probe)
         top = ranked[0] if ranked else None

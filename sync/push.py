@@ -21,6 +21,7 @@ from .errors import Conflict
 from .models import Branch, Enrollment, FollowUp, ScopeExit, Visit
 from .pii import PiiProtector
 from .principal import Principal, require_agent
+from .statuses import RecordStatus
 from .tables import WRITABLE_TABLES
 from .writes import chunked, load_by_ids
 
@@ -40,7 +41,9 @@ class PushOutcome:
         if self.stored_body is not None:
             return self.stored_body
         rejected = {
-            table: [rid for rid, res in items.items() if res["status"] == "rejected" and not rid.startswith("#")]
+            table: [
+                rid for rid, res in items.items() if res["status"] == RecordStatus.REJECTED and not rid.startswith("#")
+            ]
             for table, items in self.results.items()
         }
         return {
@@ -62,7 +65,7 @@ def _load_own(session: Session, ctx: PushContext, parsed: ParsedPush, results: d
             if row[owner] != ctx.principal.user_id:
                 if work.upserts.pop(rid, None) is not None:
                     results.setdefault(table, {})[rid] = {
-                        "status": "rejected",
+                        "status": RecordStatus.REJECTED,
                         "errors": {"id": ["id sudah dipakai / id already in use"]},
                     }
                 continue
@@ -142,9 +145,9 @@ def push(
         if work.upserts:
             table_results.update(HANDLERS[table](session, ctx, list(work.upserts.values()), loaded[table]))
         _delete(session, ctx, table, work.deletes, loaded[table])
-        table_results.update({rid: {"status": "deleted"} for rid in work.deletes})
-        ctx.applied[f"{table}:deleted"] = work.deletes
-    after_apply.run(session, ctx, ctx.applied)
+        table_results.update({rid: {"status": RecordStatus.DELETED} for rid in work.deletes})
+        ctx.applied.deleted[table] = work.deletes
+    after_apply.run(session, ctx)
     outcome = PushOutcome(timestamp=stamp, results=results)
     if idempotency_key:
         idempotency.remember_response(

@@ -35,8 +35,8 @@ from .models.dedup import DuplicateCandidate, WorkerMerge
 from .models.org import Device
 from .models.outreach import Reminder
 from .models.visit_cells import VisitCell
-from .people import VALID as GRANTING_STATUSES
 from .principal import Principal
+from .statuses import GRANTING as GRANTING_STATUSES
 from .writes import chunked, in_ids
 
 Rule = Callable[[str], ColumnElement[bool]]

@@ -131,18 +131,19 @@ def _margin_ms() -> int:
     return max(MARGIN_DAYS * DAY_MS, current_settings().reach_ms + DAY_MS)
 
 
-def after_push(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
+def after_push(session: Session, ctx: PushContext) -> None:
     """``after_apply`` step: refresh the days around every visit time this push wrote, moved or deleted.
 
     Runs after ``sync.geo.refresh_after_delete`` so the deleted visits' neighbours carry their new flags.
     """
     times: dict[str, list[int]] = defaultdict(list)
-    for row in applied.get("visits") or []:
+    applied = ctx.applied
+    for row in applied.visits:
         if row.get("visited_at") is not None:
             times[row.get("agent_id") or ctx.principal.user_id].append(row["visited_at"])
-    for agent_id, visited_at in applied.get("visits:previous") or []:
+    for agent_id, visited_at in applied.visit_times_before:
         times[agent_id].append(visited_at)
-    deleted = applied.get("visits:deleted") or []
+    deleted = applied.deleted_ids("visits")
     if deleted:
         for row in load_by_ids(session, Visit, deleted, Visit.id, Visit.agent_id, Visit.visited_at).values():
             if row["visited_at"] is not None:

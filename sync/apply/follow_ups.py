@@ -9,6 +9,7 @@ from ..context import PushContext
 from ..models import FollowUp
 from ..references import check_references
 from ..sanitize import fit_to_columns
+from ..statuses import RecordStatus
 from ..tables import device_columns
 from ..validation.follow_up import check_follow_up
 from ..writes import save_rows
@@ -35,7 +36,9 @@ def apply_follow_ups(
         }
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
-        results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
+        results[record.id] = (
+            {"status": RecordStatus.NEEDS_CORRECTION, "errors": errors} if errors else {"status": RecordStatus.ACCEPTED}
+        )
     save_rows(session, FollowUp, rows, set(existing))
-    ctx.applied["follow_ups"] = rows
+    ctx.applied.follow_ups = rows
     return results

@@ -11,16 +11,15 @@ import json
 
 from sqlalchemy.orm import Session
 
-from .. import after_apply
 from ..changes import PushedRecord
 from ..context import PushContext
-from ..geo import process_pushed_visits, refresh_after_delete
+from ..geo import process_pushed_visits
 from ..models import Visit
 from ..references import check_references
 from ..sanitize import fit_to_columns
+from ..statuses import RecordStatus
 from ..tables import device_columns
 from ..validation.visit import check_visit
-from ..visit_rollup import after_push as refresh_rollup
 from ..writes import save_rows
 
 DEVICE_COLUMNS = tuple(c.name for c in device_columns("visits"))
@@ -46,30 +45,22 @@ def apply_visits(
         }
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
-        results[record.id] = {"status": "needs_correction", "errors": errors} if errors else {"status": "accepted"}
-    # The rollup (sync.visit_rollup) must also rewrite the days these visits had before the push.
-    ctx.applied["visits:previous"] = [
+        results[record.id] = (
+            {"status": RecordStatus.NEEDS_CORRECTION, "errors": errors} if errors else {"status": RecordStatus.ACCEPTED}
+        )
+    ctx.applied.visit_times_before = [
         (before["agent_id"], before["visited_at"])
         for before in existing.values()
         if before.get("deleted_at") is None and before.get("visited_at") is not None
     ]
-    # Only a visit that became "enrolled" in this push makes the person's earlier revisits obsolete.
-    ctx.applied["visits:enrolled"] = [
+    ctx.applied.visits_now_enrolled = {
         row["id"]
         for row in rows
         if row.get("outcome") == "enrolled" and (existing.get(row["id"]) or {}).get("outcome") != "enrolled"
-    ]
+    }
     process_pushed_visits(session, ctx, rows, existing)
     for row in rows:
         results[row["id"]]["flags"] = row["flags"] or ""
     save_rows(session, Visit, rows, set(existing))
-    ctx.applied["visits"] = rows
+    ctx.applied.visits = rows
     return results
-
-
-# Deleting a visit changes its neighbours' sequence flags too; deletions are applied after the handlers.
-if refresh_after_delete not in after_apply.STEPS:
-    after_apply.STEPS.append(refresh_after_delete)
-# The map's rollup last: it reads the flags the steps before it wrote.
-if refresh_rollup not in after_apply.STEPS:
-    after_apply.STEPS.append(refresh_rollup)

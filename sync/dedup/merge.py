@@ -20,19 +20,13 @@ from ..models.dedup import DedupDecision, DuplicateCandidate, WorkerMerge
 from ..models.records import VALID_SINCE
 from ..pii import PiiProtector
 from ..principal import Principal
+from ..statuses import GRANTING, REGISTRY_REASON, VERIFIED_REASON, EnrollmentStatus, duplicate_reason
 from ..writes import chunked
 from .identity import worker_identity
 from .keys import blocking_keys
 from .matcher import stored_person
 
-VERIFIED_REASON = "Terverifikasi / Verified"
-REGISTRY_REASON = "Sudah menjadi peserta BPU / already a BPU member"
 LINK_COLUMNS = ("status", "status_reason", "worker_id", "duplicate_of", "credited_agent_id")
-
-
-def duplicate_reason(first_id: str, reasons: str = "") -> str:
-    text = f"Sudah terdaftar sebelumnya / Already enrolled before (duplicate of {first_id})"
-    return f"{text}: {reasons}" if reasons else text
 
 
 def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict]:
@@ -52,10 +46,10 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
             .where(
                 Enrollment.worker_id.in_(part),
                 Enrollment.deleted_at.is_(None),
-                Enrollment.status.in_(("verified", "duplicate")),
+                Enrollment.status.in_(GRANTING),
             )
             # Same stamp (one push): the one already verified stays first, so push order is kept.
-            .order_by(VALID_SINCE, (Enrollment.status != "verified"), Enrollment.id)
+            .order_by(VALID_SINCE, (Enrollment.status != EnrollmentStatus.VERIFIED), Enrollment.id)
         ).mappings()
         by_worker: dict[str, list] = {}
         for row in rows:
@@ -64,14 +58,18 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
             first = enrolments[0]
             for row in enrolments:
                 if registry.get(wid):
-                    target = {"status": "duplicate", "duplicate_of": None, "credited_agent_id": None}
+                    target = {"status": EnrollmentStatus.DUPLICATE, "duplicate_of": None, "credited_agent_id": None}
                     reason = REGISTRY_REASON
                 elif row is first:
-                    target = {"status": "verified", "duplicate_of": None, "credited_agent_id": first["agent_id"]}
+                    target = {
+                        "status": EnrollmentStatus.VERIFIED,
+                        "duplicate_of": None,
+                        "credited_agent_id": first["agent_id"],
+                    }
                     reason = VERIFIED_REASON
                 else:
                     target = {
-                        "status": "duplicate",
+                        "status": EnrollmentStatus.DUPLICATE,
                         "duplicate_of": first["id"],
                         "credited_agent_id": first["agent_id"],
                     }

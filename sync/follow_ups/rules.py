@@ -83,16 +83,16 @@ def _base_time(visit: dict, stamp: int) -> int:
     return stamp
 
 
-def schedule_from_visits(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
+def schedule_from_visits(session: Session, ctx: PushContext) -> None:
     """The ``after_apply`` step: create, or cancel, the follow-ups the pushed visits call for."""
-    visits = applied.get("visits") or []
+    applied = ctx.applied
+    visits = applied.visits
     if visits:
         _apply_rules(session, ctx, visits)
     # The person enrolled in this push: an enrolment that became valid now, a visit whose outcome became
     # "enrolled" now. Edits of an enrolment that was already valid cancel nothing.
-    enrolled = [e for e in applied.get("enrollments") or [] if e.get("valid_since") == ctx.stamp]
-    newly = set(applied.get("visits:enrolled") or ())
-    enrolled_visits = [v for v in visits if v["id"] in newly]
+    enrolled = [e for e in applied.enrollments if e.get("valid_since") == ctx.stamp]
+    enrolled_visits = [v for v in visits if v["id"] in applied.visits_now_enrolled]
     if enrolled or enrolled_visits:
         cancel_revisits_on_enrolment(session, ctx, enrolled, enrolled_visits)
 

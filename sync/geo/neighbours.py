@@ -73,9 +73,9 @@ def process_pushed_visits(
         row["flag_reasons"] = dump_reasons(own)
 
 
-def refresh_after_delete(session: Session, ctx: PushContext, applied: dict[str, list]) -> None:
+def refresh_after_delete(session: Session, ctx: PushContext) -> None:
     """``after_apply`` step: re-flag the neighbours of visits this push deleted."""
-    deleted = applied.get("visits:deleted") or []
+    deleted = ctx.applied.deleted_ids("visits")
     if not deleted:
         return
     rows = load_by_ids(session, Visit, deleted, Visit.id, Visit.agent_id, Visit.visited_at)
