@@ -74,7 +74,10 @@ def parse_changes(changes: object) -> ParsedPush:
                     continue
                 record_id = raw.get("id")
                 if not isinstance(record_id, str) or not ID_PATTERN.fullmatch(record_id):
-                    _reject(parsed, table, str(record_id)[:64], "id must match ^[A-Za-z0-9_-]{1,64}$")
+                    # A missing or non-string id gets its position as key: "None" would collide and be echoed
+                    # back to the phone as if it were an id.
+                    key = record_id[:64] if isinstance(record_id, str) else f"#{kind}[{index}]"
+                    _reject(parsed, table, key, "id must match ^[A-Za-z0-9_-]{1,64}$")
                     continue
                 values, problems = sanitize_record(table, raw, where)
                 work.upserts[record_id] = PushedRecord(record_id, kind, values, problems)

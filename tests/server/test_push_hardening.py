@@ -274,3 +274,12 @@ def test_ids_must_match_the_whole_pattern(api, world, bad_id):
         bad_id[:64]: {"status": "rejected", "errors": {"id": ["id must match ^[A-Za-z0-9_-]{1,64}$"]}}
     }
     assert api.pull(world.agent_a, device="i").json["changes"]["visits"]["created"] == []
+
+
+def test_records_without_a_string_id_are_rejected_by_position(api, world):
+    no_id, numeric = visit(), visit(id=7)
+    del no_id["id"]
+    response = api.push(world.agent_a, changes(visits={"created": [no_id, numeric]}), 1)
+    assert response.status_code == 200
+    assert set(response.json["results"]["visits"]) == {"#created[0]", "#created[1]"}
+    assert response.json["experimentalRejectedIds"] == {}
