@@ -13,6 +13,7 @@ from sync.errors import AuthError, Forbidden
 from sync.principal import Principal
 
 from .extensions import db
+from .unit_of_work import read_only, side_transaction
 from .web.session_auth import request_token
 
 
@@ -27,10 +28,8 @@ def bearer_token() -> str:
 def current_principal() -> Principal:
     """Authenticate once per request, in a transaction of its own that ends here."""
     if "principal" not in g:
-        try:
+        with read_only():
             g.principal = sync_auth.authenticate(db.session, request_token(bearer_token))
-        finally:
-            db.session.rollback()
     return g.principal
 
 
@@ -39,16 +38,15 @@ def client_ip() -> str:
 
 
 def limit(kind: str, *keys: str) -> None:
-    """Count this request against each key's budget, in the database shared by all instances."""
+    """Count this request against each key's budget, in the database shared by all instances.
+
+    Call it before the route writes anything: the counts are a side transaction of their own.
+    """
     budget = current_app.config[f"{kind.upper()}_RATE_LIMIT"]
-    try:
+    with side_transaction("rate-limit counters"):
         for key in keys:
             ratelimit.hit(db.session, f"{kind}:{key}", limit=budget, window_s=60)
         ratelimit.hit(db.session, f"ip:{client_ip()}", limit=current_app.config["IP_RATE_LIMIT"], window_s=60)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 LOGIN_WINDOW_S = 60
@@ -86,7 +84,7 @@ def begin_login(username: str, device_id: str | None) -> LoginAttempt:
     """
     per_user_ip, per_ip, per_user = login_budgets()
     name, ip = username.strip().lower(), client_ip()
-    try:
+    with side_transaction("rate-limit counters"):
         known = sync_auth.is_known_device(db.session, username=username, device_id=device_id)
         ratelimit.hit(db.session, f"ip:{ip}", limit=current_app.config["IP_RATE_LIMIT"], window_s=LOGIN_WINDOW_S)
         attempt, waits = LoginAttempt(), []
@@ -99,10 +97,6 @@ def begin_login(username: str, device_id: str | None) -> LoginAttempt:
             attempt.counted.append(window)
             if enforced and window.count > budget:
                 waits.append(window.retry_after)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     if waits:
         raise ratelimit.refuse(max(waits))
     return attempt

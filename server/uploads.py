@@ -3,7 +3,7 @@
 ``run_import`` is the one runner of both imports. It reads the upload line by line (``csv.reader`` over a
 ``TextIOWrapper`` of the body or the multipart file, never the whole text), hands the engine batches of
 ``BATCH_LINES`` data lines, keeps the first ``MAX_ERRORS`` line errors and counts the rest, and commits once
-at the end: an import is all or nothing, whatever batch fails.
+at the end (the route is ``@writes``): an import is all or nothing, whatever batch fails.
 
 Lines the engine never sees are reported here: a line the ``csv`` module refuses (a field beyond its
 128 KB limit) and a line with bytes that are not UTF-8 (named by the column holding them). The line number
@@ -178,16 +178,14 @@ def _report(lines: int, errors: ErrorList, counts: dict) -> dict:
 
 
 def run_import(make_importer: ImporterFactory) -> dict:
-    """Run an engine importer on the upload as the caller, in one transaction; returns the report."""
+    """Run an engine importer on the upload as the caller; returns the report.
+
+    The whole import is the route's one unit of work (``@writes``): committed once the report is made,
+    rolled back whatever batch fails.
+    """
     principal: Principal = current_principal()
     binary = upload_stream()
     session: Session = db.session
     pii: PiiProtector = protector()
-    try:
-        importer = make_importer(session, pii=pii, now=now_ms(), principal=principal)
-        report = read_import(importer, text_lines(binary))
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return report
+    importer = make_importer(session, pii=pii, now=now_ms(), principal=principal)
+    return read_import(importer, text_lines(binary))

@@ -10,6 +10,7 @@ from sync.models import User
 
 from ..auth import auth_required, begin_login, current_principal
 from ..extensions import db
+from ..unit_of_work import reads, writes
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authentication and devices")
 
@@ -25,6 +26,7 @@ def user_json(user: User) -> dict:
 
 
 @blp.route("/auth/login", methods=["POST"])
+@writes
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Invalid credentials")
@@ -35,33 +37,29 @@ def login(args):
     Failed attempts are limited per username and client IP, per client IP, and per username (429 with
     ``Retry-After``); the per-username limit never refuses a device this user already logged in from.
     """
-    attempt = begin_login(args["username"], args["device_id"])
-    try:
-        token, record, user = sync_auth.login(
-            db.session,
-            username=args["username"],
-            password=args["password"],
-            device_id=args["device_id"],
-            device_name=args["device_name"],
-        )
-        attempt.succeeded()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    attempt = begin_login(args["username"], args["device_id"])  # counted in a side transaction of its own
+    token, record, user = sync_auth.login(
+        db.session,
+        username=args["username"],
+        password=args["password"],
+        device_id=args["device_id"],
+        device_name=args["device_name"],
+    )
+    attempt.succeeded()
     return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at, "user": user_json(user)}
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@writes
 @blp.response(204)
 @auth_required()
 def logout():
     """Revoke the token used for this request."""
     sync_auth.logout(db.session, current_principal())
-    db.session.commit()
 
 
 @blp.route("/me")
+@reads
 @blp.response(200, UserSchema)
 @auth_required()
 def me():
@@ -70,10 +68,9 @@ def me():
 
 
 @blp.route("/devices/<string:device_id>", methods=["DELETE"])
+@writes
 @blp.response(200, DeviceSchema)
 @auth_required("supervisor", "admin")
 def revoke_device(device_id: str):
     """Revoke a device and every token bound to it (a supervisor reaches only their branch's devices)."""
-    device = sync_auth.revoke_device(db.session, principal=current_principal(), device_id=device_id)
-    db.session.commit()
-    return device
+    return sync_auth.revoke_device(db.session, principal=current_principal(), device_id=device_id)

@@ -10,23 +10,22 @@ from sync.dedup import review
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
+from ..unit_of_work import read_only, reads, unit_of_work
 
 blp = Blueprint("duplicates", __name__, url_prefix="/api/v1", description="Duplicate review")
 
 
 @blp.route("/duplicates")
+@reads
 @blp.arguments(CandidateListArgsSchema, location="query")
 @blp.response(200, CandidatePageSchema)
 @auth_required("supervisor", "admin")
 def list_duplicates(args):
     """Candidates in the caller's scope (a supervisor: either side in their branch), oldest first."""
-    try:
-        page = review.list_candidates(
-            db.session, principal=current_principal(), status=args["status"], limit=args["limit"], cursor=args["cursor"]
-        )
-        return {"items": review.candidates_json(db.session, page.items), "next_cursor": page.next_cursor}
-    finally:
-        db.session.rollback()
+    page = review.list_candidates(
+        db.session, principal=current_principal(), status=args["status"], limit=args["limit"], cursor=args["cursor"]
+    )
+    return {"items": review.candidates_json(db.session, page.items), "next_cursor": page.next_cursor}
 
 
 @blp.route("/duplicates/<string:candidate_id>/resolve", methods=["POST"])
@@ -36,16 +35,17 @@ def list_duplicates(args):
 @blp.alt_response(409, description="Already decided, or a side was merged meanwhile")
 @auth_required("supervisor", "admin")
 def resolve_duplicate(args, candidate_id: str):
-    """Decide an open candidate: ``merge`` (one person; credits recomputed) or ``distinct`` (never proposed again)."""
+    """Decide an open candidate: ``merge`` (one person; credits recomputed) or ``distinct`` (never proposed again).
+
+    The decision is one unit of work; the answer is read back, as committed, in a read of its own.
+    """
     principal = current_principal()
-    try:
+    with unit_of_work():
         candidate = review.get_candidate(db.session, principal=principal, candidate_id=candidate_id)
         if args["decision"] == "merge":
             dedup_merge.merge(db.session, candidate=candidate, principal=principal, note=args["note"])
         else:
             dedup_merge.mark_distinct(db.session, candidate=candidate, principal=principal, note=args["note"])
-        db.session.commit()
+    with read_only():
         candidate = review.get_candidate(db.session, principal=principal, candidate_id=candidate_id)
         return review.candidates_json(db.session, [candidate])[0]
-    finally:
-        db.session.rollback()

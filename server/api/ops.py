@@ -12,6 +12,7 @@ from schemas.ops import HealthSchema
 from sync.models import Enrollment, PushArchive, Visit, Worker
 
 from ..extensions import db
+from ..unit_of_work import reads
 
 blp = Blueprint("ops", __name__, description="Operations")
 
@@ -31,6 +32,7 @@ def _migration_state() -> tuple[str | None, str | None]:
 
 
 @blp.route("/readyz")
+@reads
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="Database unreachable or migrations pending")
 def readyz():
@@ -40,27 +42,23 @@ def readyz():
         current, head = _migration_state()
     except Exception as exc:  # any failure to reach the database means not ready
         return {"status": "unavailable", "database": type(exc).__name__, "migration": None}, 503
-    finally:
-        db.session.rollback()
     if current != head:
         return {"status": "migrations pending", "database": "ok", "migration": current}, 503
     return {"status": "ok", "database": "ok", "migration": current}
 
 
 @blp.route("/metrics")
+@reads
 @blp.doc(responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}})
 def metrics():
     """Record counts for dashboards (Prometheus text exposition)."""
     lines = []
-    try:
-        for name, model in (
-            ("enrollments", Enrollment),
-            ("visits", Visit),
-            ("workers", Worker),
-            ("push_archive", PushArchive),
-        ):
-            count = db.session.execute(select(func.count()).select_from(model)).scalar_one()
-            lines.append(f'jangkau_records_total{{table="{name}"}} {count}')
-    finally:
-        db.session.rollback()
+    for name, model in (
+        ("enrollments", Enrollment),
+        ("visits", Visit),
+        ("workers", Worker),
+        ("push_archive", PushArchive),
+    ):
+        count = db.session.execute(select(func.count()).select_from(model)).scalar_one()
+        lines.append(f'jangkau_records_total{{table="{name}"}} {count}')
     return Response("# TYPE jangkau_records_total gauge\n" + "\n".join(lines) + "\n", mimetype="text/plain")

@@ -8,12 +8,14 @@ from schemas.payments import PaymentImportSchema
 from sync.payments import PaymentImport
 
 from ..auth import auth_required
+from ..unit_of_work import writes
 from ..uploads import CSV_REQUEST_BODY, run_import
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="BPJS payments")
 
 
 @blp.route("/payments/import", methods=["POST"])
+@writes
 @blp.doc(requestBody=CSV_REQUEST_BODY)
 @blp.response(200, PaymentImportSchema)
 @auth_required("admin", "supervisor")

@@ -8,12 +8,14 @@ from schemas.dedup import RegistryImportSchema
 from sync.dedup.registry import RegistryImport
 
 from ..auth import auth_required
+from ..unit_of_work import writes
 from ..uploads import CSV_REQUEST_BODY, run_import
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1", description="BPJS participant registry")
 
 
 @blp.route("/registry/import", methods=["POST"])
+@writes
 @blp.doc(requestBody=CSV_REQUEST_BODY)
 @blp.response(200, RegistryImportSchema)
 @auth_required("admin")

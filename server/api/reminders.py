@@ -26,53 +26,42 @@ from ..bodies import check_nul_in_body
 from ..extensions import db
 from ..pii import protector
 from ..scheduler import dispatch_settings
+from ..unit_of_work import reads, writes
 
 blp = Blueprint("reminders", __name__, url_prefix="/api/v1", description="Reminders and their dispatch")
 
 
 @blp.route("/reminders", methods=["POST"])
+@writes
 @blp.arguments(ReminderCreateSchema)
 @blp.response(201, ReminderSchema)
 @blp.alt_response(404, description="The agent or worker is outside the caller's scope")
 @auth_required("supervisor", "admin")
 def create_reminder(args):
     """A message to one of the caller's agents or workers, dispatched like every reminder."""
-    try:
-        reminder = manage.send_message(db.session, principal=current_principal(), values=args, now=now_ms())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return reminder
+    return manage.send_message(db.session, principal=current_principal(), values=args, now=now_ms())
 
 
 @blp.route("/reminders")
+@reads
 @blp.arguments(ReminderListArgsSchema, location="query")
 @blp.response(200, ReminderPageSchema)
 @auth_required("supervisor", "admin")
 def list_reminders(args):
     """Reminders of the caller's branch (admins: all), newest first; ``status=dead`` lists what gave up."""
-    try:
-        page = manage.list_reminders(db.session, principal=current_principal(), **args)
-        return {"items": page.items, "next_cursor": page.next_cursor}
-    finally:
-        db.session.rollback()
+    page = manage.list_reminders(db.session, principal=current_principal(), **args)
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @blp.route("/reminders/<string:reminder_id>/retry", methods=["POST"])
+@writes
 @blp.response(200, ReminderSchema)
 @blp.alt_response(404, description="No such reminder in the caller's scope")
 @blp.alt_response(409, description="The reminder is pending or already sent")
 @auth_required("supervisor", "admin")
 def retry_reminder(reminder_id: str):
     """Put a failed, dead or cancelled reminder back in the outbox with a fresh attempt count."""
-    try:
-        reminder = manage.retry(db.session, principal=current_principal(), reminder_id=reminder_id, now=now_ms())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return reminder
+    return manage.retry(db.session, principal=current_principal(), reminder_id=reminder_id, now=now_ms())
 
 
 def _gateway_authenticated() -> None:
@@ -113,6 +102,7 @@ def gateway_signed(view):
 
 
 @blp.route("/reminders/opt-out", methods=["POST"])
+@writes
 @gateway_signed
 @blp.arguments(OptOutSchema)
 @blp.response(200, OptOutResultSchema)
@@ -122,10 +112,5 @@ def opt_out(args):
 
     Signed like our webhooks: ``X-Jangkau-Timestamp`` and ``X-Jangkau-Signature`` (``sync.channels``).
     """
-    try:
-        e164 = manage.opt_out(db.session, pii=protector(), phone=args["phone"], now=now_ms())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    e164 = manage.opt_out(db.session, pii=protector(), phone=args["phone"], now=now_ms())
     return {"opted_out": True, "phone_masked": mask_phone(e164)}

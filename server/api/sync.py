@@ -26,6 +26,7 @@ from ..auth import auth_required, client_ip, current_principal, limit
 from ..bodies import decode_body, json_body, require_object
 from ..extensions import db
 from ..pii import protector
+from ..unit_of_work import reads, side_transaction, unit_of_work
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="WatermelonDB sync protocol")
 
@@ -64,6 +65,7 @@ def _json_response(body: dict, status: int = 200) -> Response:
 
 
 @blp.route("/pull")
+@reads
 @blp.arguments(PullArgsSchema, location="query")
 @blp.response(200, PullResponseSchema)
 @auth_required()
@@ -75,13 +77,8 @@ def pull_changes(args):
     if args["schema_version"] not in (None, "", "null"):
         parse_millis(args["schema_version"], "schema_version")
     migration = parse_migration(args["migration"])
-    try:
-        begin_snapshot(db.session)
-        body = pull(
-            db.session, principal=principal, last_pulled_at=last_pulled_at, pii=protector(), migration=migration
-        )
-    finally:
-        db.session.rollback()
+    begin_snapshot(db.session)
+    body = pull(db.session, principal=principal, last_pulled_at=last_pulled_at, pii=protector(), migration=migration)
     return _json_response(body)
 
 
@@ -97,8 +94,9 @@ def _changes_of(body: object) -> object:
 
 
 def _archive(status: int, outcome: str, stamp: int | None = None) -> None:
+    """Keep the pushed body, in a side transaction after the push's own has ended (committed or not)."""
     principal = g.get("principal")
-    try:
+    with side_transaction("push archive"):
         archive_push(
             db.session,
             pii=protector(),
@@ -111,10 +109,6 @@ def _archive(status: int, outcome: str, stamp: int | None = None) -> None:
             outcome=outcome,
             stamp=stamp,
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 @blp.route("/push", methods=["POST"])
@@ -125,37 +119,38 @@ def _archive(status: int, outcome: str, stamp: int | None = None) -> None:
 @blp.alt_response(413, description="Over 5,000 records or the body size limit")
 @auth_required("agent")
 def push_changes(args):
-    """Apply the phone's local changes in one transaction; per-record results in the body."""
+    """Apply the phone's local changes in one transaction; per-record results in the body.
+
+    The push is a unit of work of its own (not ``@writes``): its body is archived once that unit has
+    ended, whether it committed, was a replay (rolled back) or failed.
+    """
     principal = current_principal()
     limit("sync", f"user:{principal.user_id}", f"ip-sync:{client_ip()}")
     key = request.headers.get("Idempotency-Key")
     try:
-        if key is not None and not 1 <= len(key) <= 255:
-            raise InvalidRequest(
-                "Idempotency-Key must be 1-255 characters", errors={"Idempotency-Key": ["must be 1-255 characters"]}
+        with unit_of_work() as work:
+            if key is not None and not 1 <= len(key) <= 255:
+                raise InvalidRequest(
+                    "Idempotency-Key must be 1-255 characters", errors={"Idempotency-Key": ["must be 1-255 characters"]}
+                )
+            decode_body()
+            last_pulled_at = parse_millis(args["last_pulled_at"], "last_pulled_at")
+            changes = _changes_of(json_body())
+            outcome = push(
+                db.session,
+                principal=principal,
+                changes=changes,
+                last_pulled_at=last_pulled_at,
+                pii=protector(),
+                idempotency_key=key,
             )
-        decode_body()
-        last_pulled_at = parse_millis(args["last_pulled_at"], "last_pulled_at")
-        changes = _changes_of(json_body())
-        outcome = push(
-            db.session,
-            principal=principal,
-            changes=changes,
-            last_pulled_at=last_pulled_at,
-            pii=protector(),
-            idempotency_key=key,
-        )
-        if outcome.replayed:
-            db.session.rollback()
-        else:
-            db.session.commit()
+            if outcome.replayed:
+                work.discard()  # a replay answers from the stored response and writes nothing
     except SyncError as error:
-        db.session.rollback()
         _archive(error.status, f"{error.code}: {error.detail}")
         raise
     except Exception as error:
         # Whatever failed, the body is kept: the agent's data must never be lost to a server fault.
-        db.session.rollback()
         _archive(500, f"internal_error: {type(error).__name__}")
         raise
     _archive(outcome.status, "replayed" if outcome.replayed else "applied", outcome.timestamp)

@@ -27,6 +27,7 @@ from sync.models import Visit
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
+from ..unit_of_work import reads, writes
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1", description="Visits, the map and flag review")
 
@@ -46,49 +47,43 @@ def visit_json(visit: Visit) -> dict:
 
 
 @blp.route("/visits")
+@reads
 @blp.arguments(VisitListArgsSchema, location="query")
 @blp.response(200, VisitPageSchema)
 @auth_required()
 def list_visits(args):
     """Visits in the caller's scope, newest first; filter values outside that scope match nothing."""
-    try:
-        page = visit_queries.list_visits(
-            db.session,
-            principal=current_principal(),
-            filters=filters_of(args),
-            limit=args["limit"],
-            cursor=args["cursor"],
-        )
-        return {"items": [visit_json(v) for v in page.items], "next_cursor": page.next_cursor}
-    finally:
-        db.session.rollback()
+    page = visit_queries.list_visits(
+        db.session,
+        principal=current_principal(),
+        filters=filters_of(args),
+        limit=args["limit"],
+        cursor=args["cursor"],
+    )
+    return {"items": [visit_json(v) for v in page.items], "next_cursor": page.next_cursor}
 
 
 @blp.route("/visits.geojson")
+@reads
 @blp.arguments(GeoJsonArgsSchema, location="query")
 @blp.response(200, FeatureCollectionSchema, content_type="application/geo+json")
 @auth_required()
 def visits_geojson(args):
     """The map's points: single visits, or grid clusters when zoomed out (< 11) or over 2,000 points."""
-    try:
-        body = visit_queries.visits_geojson(
-            db.session, principal=current_principal(), filters=filters_of(args), zoom=args["zoom"]
-        )
-    finally:
-        db.session.rollback()
+    body = visit_queries.visits_geojson(
+        db.session, principal=current_principal(), filters=filters_of(args), zoom=args["zoom"]
+    )
     return Response(json.dumps(body, separators=(",", ":")), mimetype="application/geo+json")
 
 
 @blp.route("/visits/coverage")
+@reads
 @blp.arguments(VisitFilterSchema, location="query")
 @blp.response(200, CoverageSchema)
 @auth_required()
 def visits_coverage(args):
     """Visit counts per regency (with flagged counts and the latest visit) for the same filters."""
-    try:
-        return {"items": visit_queries.coverage(db.session, principal=current_principal(), filters=filters_of(args))}
-    finally:
-        db.session.rollback()
+    return {"items": visit_queries.coverage(db.session, principal=current_principal(), filters=filters_of(args))}
 
 
 def detail_json(visit: Visit, reviews: list) -> dict:
@@ -102,36 +97,29 @@ def detail_json(visit: Visit, reviews: list) -> dict:
 
 
 @blp.route("/visits/<string:visit_id>")
+@reads
 @blp.response(200, VisitDetailSchema)
 @blp.alt_response(404, description="No such visit in the caller's scope")
 @auth_required()
 def get_visit(visit_id: str):
     """One visit with its flags, their reasons and review state, and every review made."""
-    try:
-        visit = visit_queries.get_visit(db.session, principal=current_principal(), visit_id=visit_id)
-        return detail_json(visit, visit_reviews.reviews_of(db.session, visit.id))
-    finally:
-        db.session.rollback()
+    visit = visit_queries.get_visit(db.session, principal=current_principal(), visit_id=visit_id)
+    return detail_json(visit, visit_reviews.reviews_of(db.session, visit.id))
 
 
 @blp.route("/visits/<string:visit_id>/flags/<string:flag>/review", methods=["POST"])
+@writes
 @blp.arguments(ReviewArgsSchema)
 @blp.response(201, ReviewSchema)
 @blp.alt_response(404, description="No such visit in the caller's scope, or the visit has no such flag")
 @auth_required("supervisor", "admin")
 def review_flag(args, visit_id: str, flag: str):
     """Dismiss a flag (a note is required) or confirm it; who, when and the note are recorded."""
-    try:
-        review = visit_reviews.review_flag(
-            db.session,
-            principal=current_principal(),
-            visit_id=visit_id,
-            flag=flag,
-            decision=args["decision"],
-            note=args["note"],
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return review
+    return visit_reviews.review_flag(
+        db.session,
+        principal=current_principal(),
+        visit_id=visit_id,
+        flag=flag,
+        decision=args["decision"],
+        note=args["note"],
+    )

@@ -11,25 +11,23 @@ from sync.dedup import review
 from ..auth import auth_required, current_principal
 from ..extensions import db
 from ..pii import protector
+from ..unit_of_work import writes
 
 blp = Blueprint("workers", __name__, url_prefix="/api/v1", description="Workers (canonical people)")
 
 
 @blp.route("/workers/<string:worker_id>")
+@writes  # a read that writes: an admin's view of the full NIK is logged
 @blp.response(200, WorkerDetailSchema)
 @blp.alt_response(404, description="No such worker in your scope")
 @auth_required()
 def get_worker(worker_id: str):
     """The person and its enrolments, masked; admins also get the full NIK, and that view is logged."""
-    try:
-        body = review.worker_detail(db.session, principal=current_principal(), worker_id=worker_id, pii=protector())
-        db.session.commit()  # keeps the access-log row
-        return body
-    finally:
-        db.session.rollback()
+    return review.worker_detail(db.session, principal=current_principal(), worker_id=worker_id, pii=protector())
 
 
 @blp.route("/workers/<string:worker_id>/unmerge", methods=["POST"])
+@writes
 @blp.arguments(UnmergeSchema, required=False)
 @blp.response(200, UnmergeResultSchema)
 @blp.alt_response(404, description="No merge of this worker in your scope")
@@ -41,16 +39,12 @@ def unmerge_worker(args, worker_id: str):
     """
     principal = current_principal()
     args = args or {}
-    try:
-        merge_row = review.merge_to_undo(db.session, principal, worker_id, args.get("merge_id"))
-        restored = dedup_merge.unmerge(
-            db.session, merge_row=merge_row, principal=principal, pii=protector(), note=args.get("note")
-        )
-        db.session.commit()
-        return {
-            "merge_id": merge_row.id,
-            "survivor_worker_id": merge_row.survivor_worker_id,
-            "restored_worker_ids": restored,
-        }
-    finally:
-        db.session.rollback()
+    merge_row = review.merge_to_undo(db.session, principal, worker_id, args.get("merge_id"))
+    restored = dedup_merge.unmerge(
+        db.session, merge_row=merge_row, principal=principal, pii=protector(), note=args.get("note")
+    )
+    return {
+        "merge_id": merge_row.id,
+        "survivor_worker_id": merge_row.survivor_worker_id,
+        "restored_worker_ids": restored,
+    }

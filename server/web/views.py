@@ -14,6 +14,7 @@ from sync.principal import Principal
 
 from ..auth import begin_login
 from ..extensions import db
+from ..unit_of_work import read_only, reads, unit_of_work, writes
 from . import WEB_DIR, bp
 from .session_auth import (
     CSRF_KEY,
@@ -47,11 +48,10 @@ def session_principal() -> Principal | None:
     if not token:
         return None
     try:
-        return sync_auth.authenticate(db.session, token)
+        with read_only():
+            return sync_auth.authenticate(db.session, token)
     except AuthError:
         return None
-    finally:
-        db.session.rollback()
 
 
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]|//")
@@ -119,6 +119,7 @@ def _login_form(error: str | None = None, status: int = 200, username: str = "")
 
 
 @bp.route("/login", methods=["GET"])
+@reads
 def login_page():
     """The login form (already logged in: straight to the map)."""
     principal = session_principal()
@@ -142,27 +143,22 @@ def login_submit():
         return _login_form("Isi nama pengguna dan kata sandi / enter username and password", 400, username)
     device_id = sync_auth.new_web_device_id()
     try:
-        attempt = begin_login(username, known_device())
-        token, _record, user = sync_auth.login(
-            db.session, username=username, password=password, device_id=device_id, device_name="Supervisor web"
-        )
-        if user.role not in WEB_ROLES:
-            db.session.rollback()  # no token is kept for an account that may not use these pages
+        with unit_of_work() as work:
+            attempt = begin_login(username, known_device())  # counted in a side transaction of its own
+            token, _record, user = sync_auth.login(
+                db.session, username=username, password=password, device_id=device_id, device_name="Supervisor web"
+            )
+            allowed = user.role in WEB_ROLES
+            if not allowed:
+                work.discard()  # no token is kept for an account that may not use these pages
             attempt.succeeded()
-            db.session.commit()
-            return _login_form("Halaman ini untuk supervisor / these pages are for supervisors", 403, username)
-        attempt.succeeded()
-        db.session.commit()
     except RateLimited as exc:
-        db.session.rollback()
         page, status = _login_form("Terlalu banyak percobaan / too many attempts, try again in a minute", 429, username)
         return page, status, {"Retry-After": str(exc.retry_after)}
     except AuthError:
-        db.session.rollback()
         return _login_form("Nama pengguna atau kata sandi salah / wrong username or password", 401, username)
-    except Exception:
-        db.session.rollback()
-        raise
+    if not allowed:
+        return _login_form("Halaman ini untuk supervisor / these pages are for supervisors", 403, username)
     start_session(token)
     response = redirect(_safe_next(request.form.get("next")))
     remember_device(response, device_id)
@@ -170,26 +166,24 @@ def login_submit():
 
 
 @bp.route("/logout", methods=["POST"])
+@writes
 def logout():
     """Revoke the session's token and forget the session."""
     principal = session_principal()
     if principal is not None:
         sync_auth.logout(db.session, principal)
-        db.session.commit()
     session.clear()
     return redirect(url_for("web.login_page"))
 
 
 @bp.route("/map")
+@reads
 def map_page():
     """The visit map with filters, flags and coverage; its data comes from the JSON API."""
     principal = session_principal()
     if principal is None or principal.role not in WEB_ROLES:
         return redirect(url_for("web.login_page", next=request.full_path.rstrip("?")))
-    try:
-        agents = visit_queries.agents_in_scope(db.session, principal=principal)
-    finally:
-        db.session.rollback()
+    agents = visit_queries.agents_in_scope(db.session, principal=principal)
     config = {
         "tileUrl": current_app.config.get("MAP_TILE_URL") or "",
         "csrfToken": csrf_token(),
