@@ -7,6 +7,7 @@ import json
 
 from flask import Response, g, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
 
 from schemas.sync import (
     PullArgsSchema,
@@ -22,7 +23,7 @@ from sync.pull import parse_migration, pull
 from sync.push import push
 from sync.sanitize import printable
 
-from ..auth import auth_required, client_ip, current_principal, limit
+from ..auth import auth_required, current_principal, limit
 from ..bodies import decode_body, json_body, require_object
 from ..extensions import db
 from ..pii import protector
@@ -125,7 +126,7 @@ def push_changes(args):
     ended, whether it committed, was a replay (rolled back) or failed.
     """
     principal = current_principal()
-    limit("sync", f"user:{principal.user_id}", f"ip-sync:{client_ip()}")
+    limit("sync", f"user:{principal.user_id}")  # the client IP is counted by `limit` under its own budget
     key = request.headers.get("Idempotency-Key")
     try:
         with unit_of_work() as work:
@@ -148,6 +149,9 @@ def push_changes(args):
                 work.discard()  # a replay answers from the stored response and writes nothing
     except SyncError as error:
         _archive(error.status, f"{error.code}: {error.detail}")
+        raise
+    except HTTPException as error:  # a body over the size limit by Content-Length (413), from werkzeug
+        _archive(error.code or 500, f"http_error: {error.name}")
         raise
     except Exception as error:
         # Whatever failed, the body is kept: the agent's data must never be lost to a server fault.

@@ -283,3 +283,20 @@ def test_records_without_a_string_id_are_rejected_by_position(api, world):
     assert response.status_code == 200
     assert set(response.json["results"]["visits"]) == {"#created[0]", "#created[1]"}
     assert response.json["experimentalRejectedIds"] == {}
+
+
+def test_a_push_over_the_size_limit_is_archived_as_413(make_app, world, engine):
+    client = make_app(MAX_BODY_BYTES=2048).test_client()
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "agen.a", "password": "rahasia-123", "device_id": "big"}
+    ).json["token"]
+    body = json.dumps({"changes": changes(visits={"created": [visit(notes="x" * 4000)]})})
+    response = client.post(
+        "/api/v1/sync/push?last_pulled_at=1",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    with Session(engine) as session:
+        row = session.execute(select(PushArchive)).scalar_one()
+    assert row.status == 413
