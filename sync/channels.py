@@ -117,13 +117,14 @@ class WebhookChannel:
             raise ValueError(f"webhook URL must be http(s)://host/…, got {url!r}")
         self.url, self.secret, self.timeout_s = url, secret or "", timeout_s
         self._parts = parts
+        self._host: str = parts.hostname  # checked above
         self._local = threading.local()
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
-            conn = cls(self._parts.hostname, self._parts.port, timeout=self.timeout_s)
+            conn = cls(self._host, self._parts.port, timeout=self.timeout_s)
             self._local.conn = conn
         return conn
 

@@ -33,7 +33,7 @@ def configure_engine(engine: Engine) -> Engine:
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN")
 
-    engine._jangkau_configured = True
+    engine._jangkau_configured = True  # type: ignore[attr-defined]  # our marker, read back with getattr above
     return engine
 
 

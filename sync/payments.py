@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -141,7 +143,7 @@ class PaymentImport:
         self.columns: dict[str, int] = {}
         self.imported = 0
         this_month = workdays.month_of(workdays.to_local(now, PAYMENT_ZONE).date())
-        self.parsers = {
+        self.parsers: dict[str, Callable[[str], object]] = {
             "month": partial(_month, latest=workdays.add_months(this_month, PREPAID_MONTHS)),
             "amount": _amount,
             "paid_at": partial(_paid_at, now=now),
@@ -172,7 +174,7 @@ class PaymentImport:
             if line_errors:
                 errors.append((number, line_errors))
             else:
-                parsed.append((number, self.pii.blind_index("nik", nik), values))
+                parsed.append((number, cast(str, self.pii.blind_index("nik", nik)), values))  # a NIK: an index
         workers = self._workers({index for _, index, _ in parsed})
         good: dict[tuple[str, str], dict] = {}
         for number, index, values in parsed:
@@ -206,7 +208,7 @@ class PaymentImport:
                 .order_by(Worker.server_created_at, Worker.id)
             )
             for index, worker_id in rows:
-                found.setdefault(index, worker_id)
+                found.setdefault(cast(str, index), worker_id)  # nik_index IN part: never NULL
         return found
 
     def _cancel_paid_reminders(self, good: dict[tuple[str, str], dict]) -> None:
@@ -316,8 +318,8 @@ def assess(session: Session, *, worker_ids: list[str], now: int) -> Assessment:
     result = Assessment()
     if not worker_ids:
         return result
-    workers = session.execute(select(Worker).where(Worker.id.in_(worker_ids), Worker.deleted_at.is_(None))).scalars()
-    workers = [w for w in workers if w.enrolled_at is not None]
+    live = session.execute(select(Worker).where(Worker.id.in_(worker_ids), Worker.deleted_at.is_(None))).scalars()
+    workers = [w for w in live if w.enrolled_at is not None]
     zones = worker_zones(session, [w.id for w in workers])
     paid: dict[str, set[str]] = {}
     for wid, month in session.execute(
@@ -325,17 +327,17 @@ def assess(session: Session, *, worker_ids: list[str], now: int) -> Assessment:
     ):
         paid.setdefault(wid, set()).add(month)
     enrolments: dict[str, Enrollment] = {}
-    for enrolment in session.execute(
+    for verified in session.execute(
         select(Enrollment)
         .where(Enrollment.worker_id.in_(worker_ids), Enrollment.status == "verified", Enrollment.deleted_at.is_(None))
         .order_by(Enrollment.server_created_at)
     ).scalars():
-        enrolments.setdefault(enrolment.worker_id, enrolment)
+        enrolments.setdefault(cast(str, verified.worker_id), verified)  # worker_id IN worker_ids: never NULL
     reminders, escalations, status_changes = [], [], {}
     for worker in workers:
         tz = zones[worker.id]
         today = workdays.to_local(now, tz).date()
-        first = first_month(worker.enrolled_at, tz)
+        first = first_month(cast(int, worker.enrolled_at), tz)  # workers without it were left out above
         months_paid = paid.get(worker.id, set())
         streak, latest = unpaid_streak(first, today, months_paid)
         if streak >= LAPSE_AT and worker.membership_status != "lapsed":

@@ -315,11 +315,11 @@ def cluster_cells_rollup(session: Session, *, principal: Principal, filters: Vis
         ):
             if getattr(filters, name) is not None:
                 conditions.append(column == getattr(filters, name))
-        for column, lo, hi in ((VisitCell.day, "d0", "d1"), (VisitCell.cx, "cx0", "cx1"), (VisitCell.cy, "cy0", "cy1")):
+        for axis, lo, hi in ((VisitCell.day, "d0", "d1"), (VisitCell.cx, "cx0", "cx1"), (VisitCell.cy, "cy0", "cy1")):
             if box[lo] is not None:
-                conditions.append(column >= box[lo])
+                conditions.append(axis >= box[lo])
             if box[hi] is not None:
-                conditions.append(column <= box[hi])
+                conditions.append(axis <= box[hi])
         query = (
             select(
                 key,

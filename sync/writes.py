@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from sqlalchemy import any_, insert, literal, select, update
+from sqlalchemy import ColumnElement, any_, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ def chunked(values: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
-def in_ids(session: Session, column, ids: Iterable) -> object:
+def in_ids(session: Session, column, ids: Iterable) -> ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL one array parameter (``= ANY``), which psycopg need not re-parse."""
     values = list(ids)
     if session.get_bind().dialect.name == "postgresql":

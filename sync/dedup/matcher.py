@@ -9,7 +9,9 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy import literal, select, text, union_all
 from sqlalchemy.orm import Session
@@ -118,7 +120,7 @@ class CandidatePool:
         self.orphans: dict[str, Orphan] = {}
         self.orphans_by_key: dict[tuple[str, str], set[str]] = {}
 
-    def load(self, probes: list[Probe], *, pushed_ids: set[str] = frozenset()) -> None:
+    def load(self, probes: list[Probe], *, pushed_ids: Set[str] = frozenset()) -> None:
         """Workers and unlinked enrolments sharing a key with any probe, then the workers' first enrolments.
 
         One statement per table and chunk of probes: a UNION ALL of one indexed lookup per key kind (an
@@ -164,8 +166,8 @@ class CandidatePool:
         self._load_firsts(sorted(resembling))
 
     @staticmethod
-    def _wanted(probes: list[Probe]) -> dict[str, list[str]]:
-        return {kind: sorted({p.keys[kind] for p in probes if p.keys.get(kind)}) for kind in KEY_KINDS}
+    def _wanted(probes: Sequence[Probe]) -> dict[str, list[str]]:
+        return {kind: sorted({key for p in probes if (key := p.keys.get(kind))}) for kind in KEY_KINDS}
 
     def _matching(self, wanted: dict[str, list[str]], keys: dict, columns: tuple, where: tuple, from_=None):
         """Rows whose key of some kind is wanted, as (kind, key, *columns); a row may come once per kind."""
@@ -199,7 +201,8 @@ class CandidatePool:
                 )
                 .order_by(VALID_SINCE, Enrollment.id)
             )
-            for wid, eid, agent, branch in firsts:
+            for worker_id, eid, agent, branch in firsts:
+                wid = cast(str, worker_id)  # matched by in_ids, so never NULL
                 if self.known[wid].first is None:
                     self.known[wid].first = (eid, agent, branch)
 

@@ -102,7 +102,8 @@ def decide(comparison: Comparison, config: DedupConfig) -> Verdict:
         blockers.append("different NIK")
     if levels["nik"] != 0 and comparison.first_names_differ:
         blockers.append("given names differ and the NIKs are not equal (relatives?)")
-    if levels["nik"] == 2 and levels["name"] != 0 and comparison.serial_gap <= TWIN_SERIAL_GAP:
+    gap = comparison.serial_gap  # set whenever the NIK level is 2
+    if levels["nik"] == 2 and levels["name"] != 0 and gap is not None and gap <= TWIN_SERIAL_GAP:
         blockers.append("NIKs differ only in the serial, by little, and the names differ (twins?)")
     if probability >= config.link_threshold and not blockers:
         outcome = LINK

@@ -10,6 +10,7 @@ stored, never the NIK itself. NIKs typed in full-width or other Unicode digits a
 from __future__ import annotations
 
 import unicodedata
+from typing import cast
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -46,7 +47,7 @@ ALIASES = {
 }
 REQUIRED = ("nik", "name", "birth_date", "membership_status")
 MAX_CELL = 64  # characters of a birth date cell; a longer one is refused unread
-NAME_LENGTH = RegistryEntry.__table__.c.full_name.type.length
+NAME_LENGTH: int = RegistryEntry.__table__.c.full_name.type.length  # type: ignore[attr-defined]  # a String(n)
 NIK_DIGITS = "NIK harus 16 digit / NIK must have 16 digits"
 
 
@@ -128,6 +129,7 @@ class RegistryImport:
             ]
         if errors:
             return errors, {}
+        assert nik is not None  # a missing NIK is an error above
         index = self.pii.blind_index("nik", nik.nik)
         return {}, {
             "nik_index": index,
@@ -144,11 +146,12 @@ def _mark_enrolled_members(session: Session, good: dict[str, dict]) -> int:
     """Workers whose NIK is in the registry take its status; their enrolments lose the credit."""
     workers: list[tuple[str, str, str | None]] = []
     for part in chunked(sorted(good)):
-        workers += session.execute(
+        rows = session.execute(
             select(Worker.id, Worker.nik_index, Worker.registry_status).where(
                 Worker.nik_index.in_(part), Worker.deleted_at.is_(None)
             )
         ).all()
+        workers += cast(list[tuple[str, str, str | None]], rows)  # nik_index IN part: never NULL
     changed = [(wid, index) for wid, index, status in workers if status != good[index]["membership_status"]]
     if not changed:
         return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from ..clock import next_stamp
@@ -18,8 +20,9 @@ def mark_missed(session: Session, *, now: int, grace_ms: int) -> int:
     if session.execute(due.limit(1)).first() is None:
         return 0  # nothing to do: don't take the clock's lock
     stamp = next_stamp(session)
-    return session.execute(
+    result = session.execute(
         update(FollowUp)
         .where(FollowUp.status == "scheduled", FollowUp.due_at < cutoff, FollowUp.deleted_at.is_(None))
         .values(status="missed", last_modified=stamp)
-    ).rowcount
+    )
+    return cast(CursorResult, result).rowcount  # an UPDATE's result is a CursorResult

@@ -79,7 +79,7 @@ def travel_reasons(track: Track, settings: GeoSettings) -> dict[int, str]:
         spike[1:-1] = impossible[:-1] & impossible[1:] & ~bypass
     blame_start = impossible & (spike[:-1] | ~spike[1:])
     blame_end = impossible & (spike[1:] | ~spike[:-1])
-    best: dict[int, tuple[float, str]] = {}  # sorted position → (speed, reason); the fastest leg explains
+    best: dict[np.integer, tuple[float, str]] = {}  # sorted position → (speed, reason); the fastest leg explains
     for leg in np.flatnonzero(impossible):
         speed = math.inf if gap[leg] <= 0 else km[leg] / (gap[leg] / 3_600_000)
         for position, other, blamed, word in (

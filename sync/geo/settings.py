@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -81,11 +82,11 @@ class GeoSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, object], prefix: str = "JANGKAU_GEO_") -> GeoSettings:
         """Read ``<prefix><FIELD>`` entries (e.g. ``JANGKAU_GEO_MAX_SPEED_KMH``); absent ones keep defaults."""
-        changes = {}
+        changes: dict[str, Any] = {}  # int or float, as each field is typed
         for f in dataclasses.fields(cls):
             raw = values.get(prefix + f.name.upper())
             if raw not in (None, ""):
-                kind = int if f.type in ("int", int) else float
+                kind: Callable[[Any], float] = int if f.type in ("int", int) else float
                 try:
                     changes[f.name] = kind(raw)
                 except (TypeError, ValueError) as exc:

@@ -25,7 +25,7 @@ from timezonefinder import TimezoneFinder
 JAKARTA, PONTIANAK, MAKASSAR, JAYAPURA = "Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura"
 ZONES = (JAKARTA, PONTIANAK, MAKASSAR, JAYAPURA)
 UTC_OFFSET_HOURS = {JAKARTA: 7, PONTIANAK: 7, MAKASSAR: 8, JAYAPURA: 9}  # no daylight saving
-_BY_OFFSET = {7: JAKARTA, 8: MAKASSAR, 9: JAYAPURA}
+_BY_OFFSET: dict[float | None, str] = {7: JAKARTA, 8: MAKASSAR, 9: JAYAPURA}  # by UTC hours
 
 
 def _provinces(zone: str, *codes: int | range) -> dict[str, str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import string
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import BigInteger, MetaData, String
+from sqlalchemy import BigInteger, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -33,6 +34,10 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model here is mapped to a plain Table (SQLAlchemy types it as any FromClause).
+        __table__: ClassVar[Table]
 
 
 class SyncedMixin:

@@ -12,8 +12,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import select, text
+from sqlalchemy import CursorResult, select, text
 from sqlalchemy.orm import Session
 
 from ..channels import Channel, Delivery
@@ -176,7 +177,7 @@ def prepare(
         outgoing.append(
             Outgoing(
                 reminder["id"],
-                to,
+                cast(str, to),  # address() gave no reason, so it gave a destination
                 reminder["channel"],
                 reminder["text"],
                 reminder["kind"],
@@ -197,26 +198,31 @@ def record(session: Session, item: Outgoing, result: Delivery, *, me: str, now: 
         # drops the re-send by its Idempotency-Key. A crash of this process loses nothing.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     if result.ok:
-        values = {"status": "sent", "sent_at": now, "err": None, "after": None}
+        status = "sent"
+        values = {"status": status, "sent_at": now, "err": None, "after": None}
         sql_set = "status = :status, sent_at = :sent_at, last_error = :err"
     else:
         dead = not result.retryable or item.attempts >= settings.max_attempts
         delay = retry_delay_ms(item.attempts, base_ms=settings.backoff_base_ms, cap_ms=settings.backoff_cap_ms)
         if result.retry_after_s:
             delay = max(delay, int(result.retry_after_s * 1000))
-        values = {"status": "dead" if dead else "failed", "err": result.error, "after": now + delay}
+        status = "dead" if dead else "failed"
+        values = {"status": status, "err": result.error, "after": now + delay}
         sql_set = "status = :status, last_error = :err, send_after = :after"
-    changed = session.execute(
-        text(
-            f"UPDATE reminders SET {sql_set}, lease_until = NULL, claimed_by = NULL, updated_at = :now "
-            "WHERE id = :id AND claimed_by = :me"
+    changed = cast(  # an UPDATE's result is a CursorResult
+        CursorResult,
+        session.execute(
+            text(
+                f"UPDATE reminders SET {sql_set}, lease_until = NULL, claimed_by = NULL, updated_at = :now "
+                "WHERE id = :id AND claimed_by = :me"
+            ),
+            values | {"id": item.id, "me": me, "now": now},
         ),
-        values | {"id": item.id, "me": me, "now": now},
     ).rowcount
     if not changed:
         log.warning("reminder %s: lease lost before its outcome was recorded", item.id)
         return "lost"
-    return values["status"]
+    return status
 
 
 def dispatch(

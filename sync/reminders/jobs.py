@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.orm import Session
 
 from ..models.outreach import SchedulerJob
@@ -28,16 +29,17 @@ class Job:
 
 def _take(session: Session, name: str, *, me: str, now: int, lease_ms: int) -> bool:
     insert_ignoring_conflicts(session, SchedulerJob, [{"name": name, "next_run_at": 0}])
-    return (
+    claimed = cast(  # an UPDATE's result is a CursorResult
+        CursorResult,
         session.execute(
             text(
                 "UPDATE scheduler_jobs SET claimed_by = :me, lease_until = :lease "
                 "WHERE name = :name AND next_run_at <= :now AND (lease_until IS NULL OR lease_until < :now)"
             ),
             {"me": me, "lease": now + lease_ms, "name": name, "now": now},
-        ).rowcount
-        == 1
+        ),
     )
+    return claimed.rowcount == 1
 
 
 def run_due_jobs(

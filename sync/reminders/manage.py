@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from .. import scope
@@ -77,7 +79,7 @@ def retry(session: Session, *, principal: Principal, reminder_id: str, now: int)
             f"a {reminder.status} reminder cannot be retried",
             errors={"status": [f"hanya {', '.join(RETRYABLE)} / only {', '.join(RETRYABLE)} can be retried"]},
         )
-    changed = session.execute(
+    result = session.execute(
         update(Reminder)
         .where(Reminder.id == reminder.id, Reminder.status.in_(RETRYABLE))
         .values(
@@ -89,8 +91,8 @@ def retry(session: Session, *, principal: Principal, reminder_id: str, now: int)
             last_error=None,
             updated_at=now,
         )
-    ).rowcount
-    if not changed:
+    )
+    if not cast(CursorResult, result).rowcount:  # an UPDATE's result is a CursorResult
         raise Conflict("the reminder changed meanwhile; reload it")
     session.refresh(reminder)
     return reminder

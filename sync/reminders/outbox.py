@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,10 +17,13 @@ def insert_ignoring_conflicts(session: Session, model, rows: list[dict]) -> None
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(model).on_conflict_do_nothing(), rows)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(model).on_conflict_do_nothing(), rows)
 
 
 def reminder_row(
@@ -70,7 +75,7 @@ def enqueue(session: Session, **fields) -> Reminder:
     insert_ignoring_conflicts(session, Reminder, [row])
     if row["dedupe_key"]:
         return session.execute(select(Reminder).where(Reminder.dedupe_key == row["dedupe_key"])).scalar_one()
-    return session.get(Reminder, row["id"])
+    return cast(Reminder, session.get(Reminder, row["id"]))  # inserted just above
 
 
 def enqueue_many(session: Session, rows: list[dict]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,18 +21,19 @@ def worker_zones(session: Session, worker_ids: list[str]) -> dict[str, str]:
             .where(Visit.worker_id.in_(part), Visit.timezone.is_not(None), Visit.deleted_at.is_(None))
             .order_by(Visit.visited_at)
         )
-        zones.update({wid: tz for wid, tz in rows if tz in workdays.ZONES})  # the latest visit wins
+        # the latest visit wins; worker_id IN part, so never NULL
+        zones.update({cast(str, wid): tz for wid, tz in rows if tz in workdays.ZONES})
         missing = [w for w in part if w not in zones]
         if missing:
-            rows = session.execute(
+            fallbacks = session.execute(
                 select(Enrollment.worker_id, Visit.timezone, Branch.latitude, Branch.longitude)
                 .outerjoin(Visit, Visit.id == Enrollment.visit_id)
                 .outerjoin(Branch, Branch.id == Enrollment.branch_id)
                 .where(Enrollment.worker_id.in_(missing), Enrollment.deleted_at.is_(None))
             )
-            for wid, tz, lat, lon in rows:
+            for wid, tz, lat, lon in fallbacks:
                 if wid not in zones or tz in workdays.ZONES:
-                    zones[wid] = tz if tz in workdays.ZONES else workdays.zone_for_point(lat, lon)
+                    zones[cast(str, wid)] = tz if tz in workdays.ZONES else workdays.zone_for_point(lat, lon)
     return {wid: zones.get(wid, workdays.DEFAULT_ZONE) for wid in worker_ids}
 
 
