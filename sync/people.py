@@ -120,18 +120,19 @@ def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrol
 def _stamp_link(session: Session, ctx: PushContext, item: PendingEnrollment) -> None:
     """``valid_since``, ``worker_linked_at`` and, when the person may leave the agent's replica, a scope exit."""
     row, prev = item.row, item.prev
-    was_valid = prev is not None and prev.get("deleted_at") is None and prev["status"] in GRANTING
-    row["valid_since"] = (prev["valid_since"] if was_valid else ctx.stamp) if row["status"] in GRANTING else None
-    relinked = prev is None or prev.get("deleted_at") is not None or prev.get("worker_id") != row["worker_id"]
+    before = prev or {}
+    was_valid = prev is not None and before.get("deleted_at") is None and before["status"] in GRANTING
+    row["valid_since"] = (before["valid_since"] if was_valid else ctx.stamp) if row["status"] in GRANTING else None
+    relinked = prev is None or before.get("deleted_at") is not None or before.get("worker_id") != row["worker_id"]
     # Becoming valid is what opens the person to the agent (sync.scope): it counts as a new link.
     opened = row["status"] in GRANTING and not was_valid
-    row["worker_linked_at"] = ctx.stamp if relinked or opened else prev.get("worker_linked_at")
-    left = prev and prev.get("worker_id") and (prev["worker_id"] != row["worker_id"] or row["status"] not in GRANTING)
+    row["worker_linked_at"] = ctx.stamp if relinked or opened else before.get("worker_linked_at")
+    left = before.get("worker_id") and (before["worker_id"] != row["worker_id"] or row["status"] not in GRANTING)
     if left and (relinked or was_valid):
         # The old person may leave this agent's replica: the pull sends a deletion unless still linked.
         session.add(
             ScopeExit(
-                agent_id=ctx.principal.user_id, table_name="workers", record_id=prev["worker_id"], stamp=ctx.stamp
+                agent_id=ctx.principal.user_id, table_name="workers", record_id=before["worker_id"], stamp=ctx.stamp
             )
         )
 
@@ -188,10 +189,10 @@ class People:
     ) -> None:
         row.update(status_reason=None, worker_id=None, duplicate_of=None, credited_agent_id=None)
         linked = prev is not None and prev.get("deleted_at") is None and prev.get("worker_id")
-        if linked and prev["status"] in GRANTING and valid:
+        if prev is not None and linked and prev["status"] in GRANTING and valid:
             self._keep(row, prev, nik, phone_e164, probe)
             return
-        if linked and prev["status"] in GRANTING:
+        if prev is not None and linked and prev["status"] in GRANTING:
             self.out.touched.add(prev["worker_id"])  # it may have been the person's first: recompute credit
         ranked = self.pool.rank(probe)
         top = ranked[0] if ranked else None

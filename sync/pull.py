@@ -63,8 +63,8 @@ def parse_migration(raw: str | None) -> Migration | None:
 class _Changes:
     """Collects one response, guaranteeing each id appears once per table (pull shape rule 2)."""
 
-    def __init__(self):
-        self.tables = {t: {"created": [], "updated": [], "deleted": []} for t in TABLES}
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, list]] = {t: {"created": [], "updated": [], "deleted": []} for t in TABLES}
         self.seen: dict[str, set[str]] = {t: set() for t in TABLES}
 
     def add(self, table: str, kind: str, record: dict | str) -> None:

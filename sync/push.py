@@ -25,7 +25,11 @@ from .statuses import RecordStatus
 from .tables import WRITABLE_TABLES
 from .writes import chunked, load_by_ids
 
-MODELS = {"enrollments": Enrollment, "visits": Visit, "follow_ups": FollowUp}
+MODELS: dict[str, type[Enrollment] | type[Visit] | type[FollowUp]] = {
+    "enrollments": Enrollment,
+    "visits": Visit,
+    "follow_ups": FollowUp,
+}
 OWNER_COLUMN = {"enrollments": "agent_id", "visits": "agent_id", "follow_ups": "assigned_agent_id"}
 
 

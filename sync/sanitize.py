@@ -106,7 +106,7 @@ def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, 
     references = REFERENCES.get(table, ())
     for column in device_columns(table):
         value, problem = coerce(raw.get(column.name), column.type)
-        if column.name in references and value is not None and not ID_PATTERN.fullmatch(value):
+        if column.name in references and value is not None and not ID_PATTERN.fullmatch(str(value)):
             value, problem = None, "harus id data / must be a record id (^[A-Za-z0-9_-]{1,64}$)"
         clean[column.name] = value
         if problem:

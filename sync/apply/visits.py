@@ -28,7 +28,8 @@ DEVICE_COLUMNS = tuple(c.name for c in device_columns("visits"))
 def apply_visits(
     session: Session, ctx: PushContext, records: list[PushedRecord], existing: dict[str, dict]
 ) -> dict[str, dict]:
-    rows, results = [], {}
+    rows: list[dict] = []
+    results: dict[str, dict] = {}
     foreign = check_references(
         session, ctx.principal.user_id, "visits", {r.id: r.values for r in records}, existing, ctx.pushed
     )

@@ -163,7 +163,7 @@ def merge(session: Session, *, candidate: DuplicateCandidate, principal: Princip
     for cid, old in repointed.items():
         w = survivor if old["worker_id"] == absorbed else old["worker_id"]
         o = survivor if old["other_worker_id"] == absorbed else old["other_worker_id"]
-        values = {"worker_id": w, "other_worker_id": o}
+        values: dict[str, object] = {"worker_id": w, "other_worker_id": o}
         if w == o:
             values |= {"status": "merged", "decided_at": now_ms(), "note": f"closed by merge {merge_row.id}"}
         session.execute(update(DuplicateCandidate).where(DuplicateCandidate.id == cid).values(**values))
@@ -207,6 +207,8 @@ def latest_merge(session: Session, worker_id: str, merge_id: str | None = None) 
 def _worker_from_enrollment(session: Session, pii: PiiProtector, eid: str, stamp: int) -> str:
     """A new person made from an automatically linked enrolment (unmerging an automatic link)."""
     e = session.get(Enrollment, eid)
+    if e is None:  # the merge snapshot names only enrolments that still exist (rows are never removed)
+        raise LookupError(f"enrolment {eid} of the merge is gone")
     person = stored_person(e, pii)
     values = {"full_name": e.full_name, "birth_date": e.birth_date, "sex": e.sex, "village": e.village}
     phone = pii.decrypt(e.phone_e164, row_id=e.id)

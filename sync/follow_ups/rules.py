@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import scope
@@ -155,9 +156,9 @@ def _apply_rules(session: Session, ctx: PushContext, visits: list[dict]) -> None
         )
 
 
-def _agent_made(session: Session, visit_ids: list[str]) -> set[tuple[str, str]]:
+def _agent_made(session: Session, visit_ids: list[str]) -> set[tuple[str | None, str | None]]:
     """(visit, kind) pairs that already have a live follow-up, e.g. one the agent made on the phone."""
-    found: set[tuple[str, str]] = set()
+    found: set[tuple[str | None, str | None]] = set()
     for part in chunked(sorted(set(visit_ids))):
         found.update(
             (visit_id, kind)
@@ -207,7 +208,7 @@ def cancel_revisits_on_enrolment(
         conditions.append(in_ids(session, FollowUp.visit_id, visit_ids))
     if not conditions:
         return 0
-    return session.execute(
+    result = session.execute(
         update(FollowUp)
         .where(
             or_(*conditions),
@@ -218,4 +219,5 @@ def cancel_revisits_on_enrolment(
             or_(FollowUp.server_created_at < ctx.stamp, FollowUp.created_by_device.is_(None)),
         )
         .values(status="cancelled", last_modified=ctx.stamp)
-    ).rowcount
+    )
+    return cast(CursorResult, result).rowcount
