@@ -37,7 +37,7 @@ from common import (
 )
 
 TABLE_ORDER = ("enrollments", "visits", "follow_ups", "workers")
-PUSH_SIZE = 5000  # the most a push may carry (API.md §3.8)
+PUSH_SIZE = 5000  # the most a push may carry (docs/sync.md "Push")
 FULL = {"records": 10_000, "background": 10_000, "repeat": 10}
 QUICK = {"records": 10_000, "background": 0, "repeat": 3}
 

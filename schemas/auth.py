@@ -1,4 +1,4 @@
-"""Login, the current user, and devices (API.md §2)."""
+"""Login, the current user, and devices (docs/api.md)."""
 
 from marshmallow import fields, validate
 

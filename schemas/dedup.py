@@ -1,4 +1,4 @@
-"""Duplicate review, workers, enrolment lists and the BPJS registry import (API.md §5)."""
+"""Duplicate review, workers, enrolment lists and the BPJS registry import (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Follow-ups for supervisors (API.md §5): list filters, creation, reassignment and rescheduling."""
+"""Follow-ups for supervisors (docs/api.md): list filters, creation, reassignment and rescheduling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BPJS payment import (API.md §5): a CSV in, a per-line report out."""
+"""BPJS payment import (docs/api.md): a CSV in, a per-line report out."""
 
 from __future__ import annotations
 

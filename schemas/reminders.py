@@ -1,4 +1,4 @@
-"""Reminders (API.md §5, §6): a supervisor's message, the outbox list, retry and opt-out."""
+"""Reminders (docs/api.md, §6): a supervisor's message, the outbox list, retry and opt-out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Visits for supervisors and the map (API.md §5): filters, list items, detail, GeoJSON, flag reviews."""
+"""Visits for supervisors and the map (docs/api.md): filters, list items, detail, GeoJSON, flag reviews."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``jangkau`` command line (API.md §7): database, accounts, demo data and the servers."""
+"""The ``jangkau`` command line (docs/api.md "Command line"): database, accounts, demo data and the servers."""
 
 from __future__ import annotations
 

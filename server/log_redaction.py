@@ -1,4 +1,4 @@
-"""No NIK or phone number reaches a log line, whoever logs it (DOMAIN.md "Never log a NIK").
+"""No NIK or phone number reaches a log line, whoever logs it (docs/security.md "Logs").
 
 Code never logs personal data on purpose, but an exception message can quote a value (``int('3215…')``),
 a query string can carry one, a library can print its parameters. So every log record is redacted when it

@@ -1,4 +1,4 @@
-"""The push archive: every body an agent sent, with who, when and what came of it (API.md §3.8).
+"""The push archive: every body an agent sent, with who, when and what came of it (docs/sync.md "Push").
 
 Bodies hold NIKs and phones, so they are stored gzip-compressed and then sealed with the personal-data
 keys (AES-GCM, key id prefix, rotation like the columns; docs/security.md). The user, device and receipt

@@ -1,4 +1,4 @@
-"""Passwords, device-bound bearer tokens and device revocation (API.md §2), with no Flask in sight."""
+"""Passwords, device-bound bearer tokens and device revocation (docs/api.md), with no Flask in sight."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ def parse_changes(changes: object) -> ParsedPush:
         if parsed.count > MAX_RECORDS:
             raise TooLarge(f"a push may carry at most {MAX_RECORDS} records")
         if table in READ_ONLY_TABLES:
-            continue  # read-only on phones: pushed changes are ignored (API.md §3.8)
+            continue  # read-only on phones: pushed changes are ignored (docs/sync.md "Push")
         work = parsed.tables.setdefault(table, TableChanges())
         for kind, records in (("created", created), ("updated", updated)):
             for index, raw in enumerate(records):

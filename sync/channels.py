@@ -1,4 +1,4 @@
-"""Where reminders go: ``log`` (recorded only) or ``webhook`` (an SMS/WhatsApp gateway) (API.md §6).
+"""Where reminders go: ``log`` (recorded only) or ``webhook`` (an SMS/WhatsApp gateway) (docs/domain.md "Reminders").
 
 The webhook POSTs ``{"id", "to", "channel", "text", "reminder_kind"}`` with ``Idempotency-Key`` = the
 reminder id (a gateway drops a repeat, so a send retried after a crash reaches the person once), signed

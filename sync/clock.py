@@ -1,4 +1,4 @@
-"""The sync clock: one source of unique, increasing change stamps (API.md §3.7.1).
+"""The sync clock: one source of unique, increasing change stamps (docs/sync.md "The clock").
 
 Every writing transaction bumps the one-row ``sync_clock`` first. The row lock serialises writers until
 commit, so a pull that reads the clock and its data in one snapshot can never miss a change.

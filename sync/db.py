@@ -2,7 +2,7 @@
 
 SQLite: WAL (readers never block the writer), a busy timeout, foreign keys, and an explicit ``BEGIN``
 so a pull's SELECTs share one snapshot (Python's sqlite3 would otherwise start no transaction for
-reads). PostgreSQL: a pull runs in REPEATABLE READ (API.md §3.7.1).
+reads). PostgreSQL: a pull runs in REPEATABLE READ (docs/sync.md "The clock").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Keyset pagination with opaque cursors: stable under inserts, no OFFSET scans (API.md §1)."""
+"""Keyset pagination with opaque cursors: stable under inserts, no OFFSET scans (docs/api.md "Conventions")."""
 
 from __future__ import annotations
 

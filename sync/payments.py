@@ -1,4 +1,4 @@
-"""BPJS payment files and what unpaid months set in motion (DOMAIN.md "The programme").
+"""BPJS payment files and what unpaid months set in motion (docs/domain.md "Contributions and payments").
 
 ``PaymentImport`` keeps every good line of a payment file and reports each bad one by its line number (the
 server's upload runner feeds it batches); a supervisor imports for their own branch's people only.

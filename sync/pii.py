@@ -1,4 +1,4 @@
-"""Protection of personal data at rest: AES-GCM encryption and keyed blind indexes (DOMAIN.md).
+"""Protection of personal data at rest: AES-GCM encryption and keyed blind indexes (docs/domain.md).
 
 Ciphertexts are ``<key_id>:<base64(nonce + ciphertext)>`` with the row id as associated data, so a value
 copied onto another row does not decrypt. Blind indexes are HMAC-SHA256 under a separate key: the NIK

@@ -1,4 +1,4 @@
-"""Changes since a phone's last pull, for one agent's scope (API.md §3.3, §3.8).
+"""Changes since a phone's last pull, for one agent's scope (docs/sync.md "Pull", §3.8).
 
 The caller opens a snapshot transaction (``sync.db.begin_snapshot``) so the clock value returned as
 ``timestamp`` and every row read describe the same point in history.

@@ -1,4 +1,4 @@
-"""Apply one push (API.md §3.4) in the caller's transaction: all or nothing, conflicts refused.
+"""Apply one push (docs/sync.md "Push") in the caller's transaction: all or nothing, conflicts refused.
 
 Order matters: parse first (no lock for garbage), then take the clock's lock, then check conflicts and
 write. Everything the push writes carries the one stamp it took, so a later pull sees all of it or none.

@@ -118,7 +118,7 @@ def fit_to_columns(model, values: dict, errors: dict[str, list[str]]) -> None:
     """Make validated values fit their database columns, so no pushed value can fail the INSERT.
 
     The limits come from the model itself (``String(n)``): a longer value is cut to ``n`` characters and
-    the cut is reported as that field's error, which makes the record ``needs_correction`` (API.md §4).
+    the cut is reported as that field's error, which makes the record ``needs_correction`` (docs/sync.md (tables)).
     """
     columns = model.__table__.columns
     for name, value in values.items():

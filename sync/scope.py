@@ -1,4 +1,4 @@
-"""Who may see and change what: every scope rule of the server, per table, in this one module (API.md §2).
+"""Who may see and change what: every scope rule of the server, per table, in this one module (docs/api.md).
 
 An agent reaches its own records and the follow-ups assigned to it, a supervisor everything of their
 branch, an admin everything. Each rule is a SQLAlchemy condition built from a ``Principal`` that goes

@@ -1,6 +1,6 @@
 """Every status a pushed record can have, and the bilingual reasons phones show for an enrolment's.
 
-One enumeration per kind, so a status is never spelled twice: enrolments (API.md §4, the ``status``
+One enumeration per kind, so a status is never spelled twice: enrolments (docs/sync.md (tables), the ``status``
 column and ``status_reason``), and the per-record results a push answers for every table.
 """
 

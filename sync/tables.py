@@ -1,4 +1,4 @@
-"""The synced tables' columns as phones see them (API.md §4): names, JSON types and who writes them.
+"""The synced tables' columns as phones see them (docs/sync.md (tables)): names, JSON types and who writes them.
 
 This is the whitelist for both directions: a pull emits exactly these columns, fully typed; a push
 reads only the device-writable ones and ignores the rest.

@@ -1,4 +1,4 @@
-"""Reading visits for supervisors and the map (API.md §5): scoped lists, grid clusters, coverage.
+"""Reading visits for supervisors and the map (docs/api.md): scoped lists, grid clusters, coverage.
 
 Scoping (``sync.scope.visits``) is part of every query, never applied after loading. The map never
 receives more than ``MAX_POINTS`` points: beyond that, or when zoomed out, the database groups visits

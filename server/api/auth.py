@@ -1,4 +1,4 @@
-"""Login, logout, the current user and device revocation (API.md §2)."""
+"""Login, logout, the current user and device revocation (docs/api.md)."""
 
 from __future__ import annotations
 

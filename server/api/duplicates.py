@@ -1,4 +1,4 @@
-"""Duplicate review (API.md §5): the queue, merge/distinct decisions. Thin views over ``sync.dedup``."""
+"""Duplicate review (docs/api.md): the queue, merge/distinct decisions. Thin views over ``sync.dedup``."""
 
 from __future__ import annotations
 

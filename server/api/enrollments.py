@@ -1,4 +1,4 @@
-"""Enrolment lists for agents, supervisors and admins (API.md §5), scoped in the query."""
+"""Enrolment lists for agents, supervisors and admins (docs/api.md), scoped in the query."""
 
 from __future__ import annotations
 

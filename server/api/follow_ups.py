@@ -1,4 +1,4 @@
-"""Follow-ups (API.md §5): list (``status``, ``overdue``), create, and PATCH to reassign or reschedule."""
+"""Follow-ups (docs/api.md): list (``status``, ``overdue``), create, and PATCH to reassign or reschedule."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""BPJS payment files (API.md §5): ``POST /payments/import`` with the CSV as the body or a form file."""
+"""BPJS payment files (docs/api.md): ``POST /payments/import`` with the CSV as the body or a form file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reminders (API.md §5, §6): supervisors' messages, the outbox with retry, and the gateway's STOP hook."""
+"""Reminders (docs/api.md, §6): supervisors' messages, the outbox with retry, and the gateway's STOP hook."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pull and push for WatermelonDB phones (API.md §3): thin views over ``sync.pull`` and ``sync.push``."""
+"""Pull and push for WatermelonDB phones (docs/sync.md): thin views over ``sync.pull`` and ``sync.push``."""
 
 from __future__ import annotations
 

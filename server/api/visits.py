@@ -1,4 +1,4 @@
-"""Visits for supervisors and the map (API.md §5): list, GeoJSON clusters, coverage, detail, flag review.
+"""Visits for supervisors and the map (docs/api.md): list, GeoJSON clusters, coverage, detail, flag review.
 
 Thin views over ``sync.visit_queries`` and ``sync.visit_reviews``; scoping happens in those queries.
 """

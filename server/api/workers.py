@@ -1,4 +1,4 @@
-"""Workers (API.md §5): one person with all its enrolments, and undoing a merge."""
+"""Workers (docs/api.md): one person with all its enrolments, and undoing a merge."""
 
 from __future__ import annotations
 

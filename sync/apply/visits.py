@@ -2,7 +2,7 @@
 
 Enrichment runs before ``save_rows`` so every row is written once, with its province, regency, zone,
 branch distance and flags; the stored neighbours whose flags the push changes are updated in the same
-transaction, with the same stamp. Each visit's result carries its ``flags`` (API.md §3.8).
+transaction, with the same stamp. Each visit's result carries its ``flags`` (docs/sync.md "Push").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Normalisation of what agents type, so that spelling habits do not hide a person (DOMAIN.md).
+"""Normalisation of what agents type, so that spelling habits do not hide a person (docs/domain.md).
 
 Names: case, accents, punctuation, titles and honorifics (``H.``, ``Hj.``, ``Drs.``, ``S.Pd.``), the
 patronymic after ``bin``/``binti``, old spelling (``oe``→``u``, ``dj``→``j``, ``tj``→``c``), doubled

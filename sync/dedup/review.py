@@ -1,4 +1,4 @@
-"""Read side of duplicate review: scoped queries for enrolments, workers and candidates (API.md §5).
+"""Read side of duplicate review: scoped queries for enrolments, workers and candidates (docs/api.md).
 
 Scope is in the query itself (``sync.scope``): an agent sees its own enrolments, a supervisor those of
 its branch, an admin everything. Anything outside the scope is ``NotFound``, like something that does not

@@ -3,7 +3,7 @@
 Every change is stamped by the sync clock so phones pull it. A reassignment is a deletion for the old
 agent (a ``ScopeExit`` row, reported by the next pull) and a creation for the new one: the row's
 ``server_created_at`` moves to the reassignment's stamp, so the new agent's pull lists it under
-``created`` (API.md §3.3: records that entered the caller's scope).
+``created`` (docs/sync.md "Pull": records that entered the caller's scope).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Working days and hours in the worker's own time zone (DOMAIN.md "Time zones and holidays").
+"""Working days and hours in the worker's own time zone (docs/domain.md (time zones)).
 
 Follow-ups fall between 08:00 and 17:00 local time on a working day: not a Sunday and not an Indonesian
 public holiday or cuti bersama (``holidays``' ``government`` category). Times are epoch milliseconds in

@@ -1,4 +1,4 @@
-"""Geotagged visits: where a visit happened and whether its GPS story is plausible (API.md §4 visits).
+"""Geotagged visits: where a visit happened and whether its GPS story is plausible (docs/sync.md (tables) visits).
 
 One module per job, all vectorised over a whole push:
 

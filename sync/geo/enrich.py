@@ -1,4 +1,4 @@
-"""One push's visits, in memory: the server columns of API.md §4 and the flags that need only the visit.
+"""One push's visits, in memory: the server columns of docs/sync.md (tables) and the flags that need only the visit.
 
 Everything is computed as arrays over the whole push (one STRtree query, one timezonefinder batch, one
 vectorised distance) so a 5,000-visit push costs milliseconds, not seconds. Visits whose coordinates are

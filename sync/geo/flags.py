@@ -1,6 +1,6 @@
 """Flag names, their stored form, and the rules that need nothing but the visit itself.
 
-``visits.flags`` is a comma list in the fixed order of ``FLAGS`` (API.md §4), or NULL when there is none;
+``visits.flags`` is a comma list in the fixed order of ``FLAGS`` (docs/sync.md (tables)), or NULL when there is none;
 ``visits.flag_reasons`` (server-only) holds a JSON object flag → human-readable reason (Indonesian /
 English) for supervisors. The sequence flags (``SEQUENCE_FLAGS``) depend on the agent's other visits and
 are recomputed when those change; the others are fixed when the visit itself is pushed.

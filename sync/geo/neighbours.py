@@ -4,7 +4,7 @@ Visits arrive late and out of order: a visit from last Tuesday, pushed today, la
 already stored and can change their ``impossible_travel`` flags and that day's ``stacked_location``. So
 every push reads, in **one** query, the agent's visits around the pushed times, recomputes the sequence
 flags over the pushed and stored visits together, and updates the stored rows whose flags changed with
-the push's stamp, so phones pull the change (API.md §3.7.1). Deletions are handled the same way by an
+the push's stamp, so phones pull the change (docs/sync.md "The clock"). Deletions are handled the same way by an
 ``after_apply`` step (``refresh_after_delete``).
 
 How far to look: a leg longer than ``travel_window_ms`` can never be too fast inside the box, so a change

@@ -1,6 +1,6 @@
 """Every threshold of the visit checks in one frozen object, so a deployment tunes them in one place.
 
-The defaults follow DOMAIN.md "Geography". ``configure`` replaces the process-wide settings (the server
+The defaults follow docs/domain.md (regions). ``configure`` replaces the process-wide settings (the server
 may call it at start-up with ``GeoSettings.from_mapping``); tests pass their own or configure and restore.
 """
 
@@ -21,7 +21,7 @@ EARTH_RADIUS_KM = 6371.0088
 
 @dataclass(frozen=True)
 class GeoSettings:
-    """Thresholds for enrichment and plausibility flags (API.md §4 ``visits.flags``)."""
+    """Thresholds for enrichment and plausibility flags (docs/sync.md (tables) ``visits.flags``)."""
 
     # Where a visit may plausibly be: Indonesia's bounding box, and how far off the land polygons.
     south: float = -11.0

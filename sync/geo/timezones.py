@@ -1,8 +1,8 @@
-"""The visit's time zone: one of the four Indonesian zones, never anything else (API.md §4).
+"""The visit's time zone: one of the four Indonesian zones, never anything else (docs/sync.md (tables)).
 
 ``timezonefinder`` answers offline from the point. At sea it answers ``Etc/GMT-7`` and the like (the
 sign is inverted: UTC+7), and near the borders a neighbour's zone (``Asia/Kuching``, ``Asia/Dili``); those
-are mapped back: first through the province the point was matched to (DOMAIN.md "Time zones"), then by
+are mapped back: first through the province the point was matched to (docs/domain.md (time zones)), then by
 UTC offset (+7 Jakarta, +8 Makassar, +9 Jayapura). Anything else stores no zone.
 
 timezonefinder instances must not be used by two threads at once (its documentation): the process keeps
@@ -36,7 +36,7 @@ def _provinces(zone: str, *codes: int | range) -> dict[str, str]:
     return out
 
 
-# DOMAIN.md "Time zones": Kemendagri province code → zone.
+# docs/domain.md (time zones): Kemendagri province code → zone.
 PROVINCE_ZONES: dict[str, str] = {
     **_provinces(JAKARTA, range(11, 20), 21, range(31, 37)),
     **_provinces(PONTIANAK, 61, 62),

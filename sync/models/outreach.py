@@ -2,7 +2,7 @@
 
 None of these tables is synced to phones. Reminders are an outbox: every instance's scheduler claims due
 rows with a lease (``lease_until``, ``claimed_by``), sends outside the transaction and marks them sent
-only while it still holds the lease (DOMAIN.md "Scheduling across instances").
+only while it still holds the lease (docs/architecture.md (scheduler)).
 """
 
 from __future__ import annotations

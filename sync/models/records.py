@@ -1,7 +1,7 @@
-"""The synced tables (API.md §4): enrolments, visits, follow-ups and the canonical workers.
+"""The synced tables (docs/sync.md (tables)): enrolments, visits, follow-ups and the canonical workers.
 
 Device columns mirror the phone's schema; server columns are set only by the engine. NIK and phone are
-stored encrypted with keyed blind indexes beside them (DOMAIN.md "Personal data").
+stored encrypted with keyed blind indexes beside them (docs/security.md).
 """
 
 from __future__ import annotations

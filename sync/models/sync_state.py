@@ -9,7 +9,7 @@ from .base import Base
 
 
 class SyncClock(Base):
-    """One row; ``value`` is the last change stamp handed out (API.md §3.7.1)."""
+    """One row; ``value`` is the last change stamp handed out (docs/sync.md "The clock")."""
 
     __tablename__ = "sync_clock"
 
@@ -20,7 +20,7 @@ class SyncClock(Base):
 class ScopeExit(Base):
     """A record that left an agent's scope (a reassigned follow-up, a relinked worker).
 
-    For that agent it is a deletion, reported by the next pull (API.md §3.7.3).
+    For that agent it is a deletion, reported by the next pull (docs/sync.md "Scope exits").
     """
 
     __tablename__ = "scope_exits"

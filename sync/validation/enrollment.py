@@ -1,4 +1,4 @@
-"""Field rules for an enrolment as typed by an agent (API.md §4, DOMAIN.md).
+"""Field rules for an enrolment as typed by an agent (docs/sync.md (tables), docs/domain.md).
 
 Errors make the enrolment ``needs_correction`` (it is still stored); warnings are kept for supervisors.
 """

@@ -1,4 +1,4 @@
-"""Indonesian phone numbers to E.164 (DOMAIN.md "Phone numbers"), always with region ``ID``."""
+"""Indonesian phone numbers to E.164 (docs/domain.md "Phone numbers"), always with region ``ID``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Field rules for a visit: coordinates in range, a known outcome, sane accuracy (API.md §4)."""
+"""Field rules for a visit: coordinates in range, a known outcome, sane accuracy (docs/sync.md (tables))."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def fresh_database_url(tmp_path):
 
 def test_upgrade_matches_models(app_config, fresh_database_url):
     """After `upgrade`, autogenerate finds nothing to add: models and migrations agree; the clock starts at
-    the current time in epoch ms (a first pull's timestamp must be epoch ms, API.md §3.3 rule 7)."""
+    the current time in epoch ms (a first pull's timestamp must be epoch ms, docs/sync.md "Pull" rule 7)."""
     started = time.time_ns() // 1_000_000
     app = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": fresh_database_url})
     with app.app_context():

@@ -1,5 +1,5 @@
 """The real WatermelonDB client (``@nozbe/watermelondb`` 0.28, ``synchronize()`` with LokiJS in Node) against
-a live Jangkau server (API.md §3, §4). Each phone is an in-memory WatermelonDB database; see conftest.py.
+a live Jangkau server (docs/sync.md, §4). Each phone is an in-memory WatermelonDB database; see conftest.py.
 """
 
 from __future__ import annotations
@@ -441,7 +441,7 @@ def test_push_whose_response_was_lost_is_pushed_again_as_created(api, world, pho
     """The push is applied but its response is lost: synchronize() rejects and the enrolment stays
     `created` on the phone. The agent edits it meanwhile; the next sync pulls the server's version
     (merged under the local edit), pushes the record again as `created`, and the server upserts it:
-    200, no second enrolment, no second worker, the edit kept (API.md §3.4 rule 2)."""
+    200, no second enrolment, no second worker, the edit kept (docs/sync.md "Push" rule 2)."""
     phone = phones.phone("A", api.token(world.agent_a, "phone-A"))
     synced(phone.sync())
     enrol_id = phone.create("enrollments", **new_enrollment())
@@ -474,7 +474,7 @@ def test_supervisor_plans_reschedules_and_reassigns_follow_ups(api, world, phone
     """Follow-ups a supervisor plans reach the agent's phone as new records. A reschedule made while
     the agent marked one done offline is merged by WatermelonDB (server due_at, phone status/notes) and
     pushed without conflict; a follow-up reassigned to agent B is deleted from A's phone and created on
-    B's (leaving and entering a scope, API.md §3.3)."""
+    B's (leaving and entering a scope, docs/sync.md "Pull")."""
     a = phones.phone("A", api.token(world.agent_a, "phone-A"))
     b = phones.phone("B", api.token(world.agent_b, "phone-B"))
     synced(a.sync())

@@ -1,4 +1,4 @@
-"""Duplicate review, workers, enrolment lists and the registry import over HTTP (API.md §5)."""
+"""Duplicate review, workers, enrolment lists and the registry import over HTTP (docs/api.md)."""
 
 from __future__ import annotations
 

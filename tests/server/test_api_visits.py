@@ -1,4 +1,4 @@
-"""The supervisors' visit API (API.md §5): filters, scoping, GeoJSON clusters, coverage, flag review."""
+"""The supervisors' visit API (docs/api.md): filters, scoping, GeoJSON clusters, coverage, flag review."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Login, tokens bound to devices, logout, revocation, roles and rate limits (API.md §2)."""
+"""Login, tokens bound to devices, logout, revocation, roles and rate limits (docs/api.md)."""
 
 from __future__ import annotations
 

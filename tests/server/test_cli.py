@@ -1,4 +1,4 @@
-"""The ``jangkau`` command line (API.md §7), run through Flask's CLI runner and as a real process."""
+"""The ``jangkau`` command line (docs/api.md "Command line"), run through Flask's CLI runner and as a real process."""
 
 from __future__ import annotations
 

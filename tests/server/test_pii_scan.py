@@ -1,4 +1,4 @@
-"""The PII scan (issue 9, "A PII scan"; DOMAIN.md "Personal data"; README "Personal data").
+"""The PII scan (issue 9, "A PII scan"; docs/security.md; README "Personal data").
 
 A full run over HTTP: enrolments with known NIKs and phones (valid, invalid, typed with typos and
 separators), one stored with errors (``needs_correction``), the same person enrolled again by another agent

@@ -1,6 +1,6 @@
 """Property-based pushes (issue 9, "Fix the class → Property-based tests"): arbitrary JSON values in every
 device column of enrolments, visits and follow-ups, random ids, mixed created/updated/deleted, sent over
-HTTP as an agent (API.md §3.4, README "Sanitising vs refusing").
+HTTP as an agent (docs/sync.md "Push", README "Sanitising vs refusing").
 
 Properties, for every push:
 - never 5xx;
@@ -482,7 +482,7 @@ BAD_IDS = ["abc\n", "a" * 64 + "\n", "", "a b", "x" * 65, "é", "１２", "a/b",
 @pytest.mark.parametrize("table", WRITABLE)
 @pytest.mark.parametrize("bad_id", BAD_IDS, ids=repr)
 def test_a_record_with_an_invalid_id_is_rejected_and_not_stored(api, world, engine, caplog, table, bad_id):
-    """API.md §1: ids match ``^[A-Za-z0-9_-]{1,64}$`` (a whole-string match: a trailing newline is not an id).
+    """docs/api.md "Conventions": ids match ``^[A-Za-z0-9_-]{1,64}$`` as a whole (a trailing newline is no id).
     Such a record is answered ``rejected`` and stored nowhere; its valid neighbour is stored."""
     changes = {t: {"created": [], "updated": [], "deleted": []} for t in WRITABLE}
     changes[table]["created"] = [plausible(table, 3) | {"id": bad_id}, plausible(table, 4) | {"id": "good-one"}]

@@ -1,4 +1,4 @@
-"""Idempotency keys, the push archive and replays (API.md §3.4 "Replays", §3.8)."""
+"""Idempotency keys, the push archive and replays (docs/sync.md "Idempotency-Key", §3.8)."""
 
 from __future__ import annotations
 

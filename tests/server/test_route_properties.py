@@ -1,6 +1,6 @@
 """Hostile requests to every route of the OpenAPI document (issue 9, "Fix the class → Property-based tests";
-API.md §1): query strings, path ids, headers and bodies, each sent as an agent, a supervisor and an admin with
-real tokens, and anonymously (on the gateway's own route also with the webhook secret).
+docs/api.md "Conventions"): query strings, path ids, headers and bodies, each sent as an agent, a supervisor and an
+admin with real tokens, and anonymously (on the gateway's own route also with the webhook secret).
 
 Property: never a 5xx, and every error is ``application/problem+json``. (``/readyz`` answers its documented
 503 health document on a test database built without Alembic's stamp; that is not an error page.)

@@ -1,4 +1,4 @@
-"""The WatermelonDB sync protocol over HTTP (API.md §3.3, §3.4, §3.7.4)."""
+"""The WatermelonDB sync protocol over HTTP (docs/sync.md "Pull", §3.4, §3.7.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What each agent pulls (API.md §3.8): own records, linked workers, scope changes, migrations."""
+"""What each agent pulls (docs/sync.md "Push"): own records, linked workers, scope changes, migrations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""No change is ever missed by a pull, whatever the interleaving of writers and readers (API.md §3.7.1)."""
+"""No change is ever missed by a pull, whatever the interleaving of writers and readers (docs/sync.md "The clock")."""
 
 from __future__ import annotations
 

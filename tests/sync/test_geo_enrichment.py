@@ -1,4 +1,4 @@
-"""Enrichment of pushed visits (API.md §4 visits): province, regency, time zone, branch distance.
+"""Enrichment of pushed visits (docs/sync.md (tables) visits): province, regency, time zone, branch distance.
 
 Engine-level: visits go through ``sync.push.push`` and are read back from the database.
 """

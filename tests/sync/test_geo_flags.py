@@ -1,4 +1,4 @@
-"""Plausibility flags on visits (API.md §4 ``visits.flags``, DOMAIN.md "Geography"): for each flag, one
+"""Plausibility flags on visits (docs/sync.md (tables) ``visits.flags``, docs/domain.md (regions)): for each flag, one
 push that must raise it and one that must not. Thresholds are the defaults of ``sync.geo.GeoSettings``.
 """
 

@@ -1,4 +1,4 @@
-"""Late and out-of-order visits re-flag the agent's stored visits around them (API.md §3.7.1).
+"""Late and out-of-order visits re-flag the agent's stored visits around them (docs/sync.md "The clock").
 
 A visit pushed late lands between visits already stored and can change their impossible_travel and
 stacked_location flags. Stored rows whose flags change are updated with the push's stamp so phones

@@ -39,7 +39,7 @@ def test_only_the_four_indonesian_zones_are_chosen(found, province, zone):
 
 
 def test_every_province_has_its_domain_zone():
-    """All 38 provinces of the boundary data map to a zone, per DOMAIN.md "Time zones"."""
+    """All 38 provinces of the boundary data map to a zone, per docs/domain.md (time zones)."""
     assert len(PROVINCE_ZONES) == 38 and set(PROVINCE_ZONES.values()) == set(ZONES)
     assert PROVINCE_ZONES["62"] == "Asia/Pontianak" and PROVINCE_ZONES["65"] == "Asia/Makassar"
     assert PROVINCE_ZONES["96"] == "Asia/Jayapura" and PROVINCE_ZONES["21"] == "Asia/Jakarta"
@@ -79,7 +79,7 @@ def test_reach_covers_the_longest_possible_leg():
 
 
 def test_flags_are_stored_in_contract_order():
-    """The comma list follows API.md's order, whatever order the rules ran in; no flag is NULL."""
+    """The comma list follows docs/api.md's order, whatever order the rules ran in; no flag is NULL."""
     assert join_flags(["stacked_location", "low_accuracy"]) == "low_accuracy,stacked_location"
     assert join_flags([]) is None
     assert load_reasons(dump_reasons({"clock_skew": "x", "outside_indonesia": "y"})) == {

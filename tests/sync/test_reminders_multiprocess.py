@@ -1,4 +1,4 @@
-"""Exactly-once dispatch with several scheduler *processes* on one database (API.md §6).
+"""Exactly-once dispatch with several scheduler *processes* on one database (docs/domain.md "Reminders").
 
 Three ``python -m server.scheduler`` processes tick against the test database and a loopback gateway
 counts deliveries by Idempotency-Key. PostgreSQL runs the full 1,000-reminder proof; SQLite (one writer,

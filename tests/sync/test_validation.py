@@ -1,4 +1,4 @@
-"""What agents type: NIK structure, phone numbers and enrolment fields (DOMAIN.md)."""
+"""What agents type: NIK structure, phone numbers and enrolment fields (docs/domain.md)."""
 
 from __future__ import annotations
 

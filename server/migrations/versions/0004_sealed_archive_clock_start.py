@@ -8,7 +8,7 @@ Archived bodies are now sealed with the personal-data keys (sync.archive); the c
 reader mistakes them for plain gzip. Bodies archived before this revision stay plain gzip until
 `jangkau push-archive seal` rewrites them (it needs the keys, which migrations never see).
 The clock row was created at 0, so a first pull on an empty database answered `timestamp: 1`, which is
-not epoch milliseconds (API.md §3.3 rule 7): it is moved to the current time if it is behind.
+not epoch milliseconds (docs/sync.md "Pull" rule 7): it is moved to the current time if it is behind.
 """
 import time
 
