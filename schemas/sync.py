@@ -1,4 +1,4 @@
-"""The sync protocol on the wire (docs/sync.md, §4): pull arguments, change sets, push results.
+"""The sync protocol on the wire (docs/sync.md): pull arguments, change sets, push results.
 
 Records are written out column by column, as the phone's WatermelonDB schema declares them.
 ``tests/schemas/test_sync_schemas.py`` checks they match the engine's column whitelist.
