@@ -42,6 +42,10 @@ def problem(
     return response
 
 
+def _snake(name: str) -> str:
+    return "_".join(name.lower().replace("-", " ").split())
+
+
 def flatten_messages(messages: object, prefix: str = "") -> dict[str, list[str]]:
     """Turn webargs' nested ``{"json": {"field": [...]}}`` into ``{"field": [...]}`` (dotted paths)."""
     flat: dict[str, list[str]] = {}
@@ -75,7 +79,10 @@ class ProblemApi(Api):
             detail = "invalid input: " + ", ".join(sorted(errors))
         else:
             detail = error.description or ""
-        return problem(status, error.name, detail, code=data.get("code"), errors=errors)
+        # Framework errors get a stable code too: "invalid_request" for schema validation, else the HTTP
+        # reason in snake case ("not_found", "method_not_allowed", "request_entity_too_large").
+        code = data.get("code") or ("invalid_request" if status == 422 else _snake(error.name))
+        return problem(status, error.name, detail, code=code, errors=errors)
 
 
 def register_error_handlers(app) -> None:

@@ -300,3 +300,12 @@ def test_a_push_over_the_size_limit_is_archived_as_413(make_app, world, engine):
     with Session(engine) as session:
         row = session.execute(select(PushArchive)).scalar_one()
     assert row.status == 413
+
+
+def test_framework_errors_carry_a_stable_code(api, world):
+    assert api.client.get("/api/v1/nowhere").json["code"] == "not_found"
+    assert api.client.delete("/api/v1/sync/pull", headers=api.headers(world.agent_a)).json["code"] == (
+        "method_not_allowed"
+    )
+    bad = api.client.get("/api/v1/enrollments?limit=oops", headers=api.headers(world.supervisor))
+    assert bad.status_code == 422 and bad.json["code"] == "invalid_request"
