@@ -103,16 +103,16 @@ def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrol
     merges and decisions and recompute every touched person's credit. The rows end as stored.
     """
     people = People(session, ctx)
-    probes = [people.probe(p) for p in pending]
-    people.load(probes, {p.row["id"] for p in pending})
+    probes = [people._probe(p) for p in pending]
+    people._load(probes, {p.row["id"] for p in pending})
     for item, probe in zip(pending, probes, strict=True):
-        people.resolve(item, probe)
+        people._resolve(item, probe)
         _stamp_link(session, ctx, item)
     rows = {item.row["id"]: item.row for item in pending}
-    people.settle_orphans(rows)
-    people.save_workers()
+    people._settle_orphans(rows)
+    people._save_workers()
     save_rows(session, Enrollment, list(rows.values()), {item.row["id"] for item in pending if item.prev is not None})
-    for rid, values in people.finish().items():  # credits recomputed for every person touched
+    for rid, values in people._finish().items():  # credits recomputed for every person touched
         if rid in rows:
             rows[rid].update(values)
 
@@ -140,7 +140,7 @@ def _stamp_link(session: Session, ctx: PushContext, item: PendingEnrollment) -> 
 class People:
     """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key).
 
-    Driven only by ``link_and_save``, which fixes the order of its steps.
+    Its steps are private: only ``link_and_save`` drives them, in the one order that works.
     """
 
     def __init__(self, session: Session, ctx: PushContext, config: DedupConfig | None = None):
@@ -150,7 +150,7 @@ class People:
         self.registry: dict[str, str] = {}
         self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first
 
-    def probe(self, item: PendingEnrollment) -> Probe:
+    def _probe(self, item: PendingEnrollment) -> Probe:
         row = item.row
         person: Person = person_of(
             nik=item.nik,
@@ -162,7 +162,7 @@ class People:
         )
         return make_probe(person, self.ctx.pii)
 
-    def load(self, probes: list[Probe], pushed_ids: set[str]) -> None:
+    def _load(self, probes: list[Probe], pushed_ids: set[str]) -> None:
         """Candidate workers and unlinked enrolments for every probe, and which NIKs are BPJS members."""
         self.pushed_ids = pushed_ids
         self.pool.load(probes, pushed_ids=pushed_ids)
@@ -175,16 +175,16 @@ class People:
             )
             self.registry.update({nik: status for nik, status in rows})
 
-    def resolve(self, item: PendingEnrollment, probe: Probe) -> None:
+    def _resolve(self, item: PendingEnrollment, probe: Probe) -> None:
         """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on the row."""
-        self._resolve(item.row, item.prev, valid=item.valid, probe=probe, nik=item.nik, phone_e164=item.phone_e164)
+        self._decide(item.row, item.prev, valid=item.valid, probe=probe, nik=item.nik, phone_e164=item.phone_e164)
         row = item.row
         if row["status"] == NEEDS_CORRECTION:
             row["status_reason"] = correction_reason(item.errors)
         elif not row.get("status_reason"):
             row["status_reason"] = VERIFIED_REASON if row["status"] == VERIFIED else DUPLICATE_REASON
 
-    def _resolve(
+    def _decide(
         self, row: dict, prev: dict | None, *, valid: bool, probe: Probe, nik: str, phone_e164: str | None
     ) -> None:
         row.update(status_reason=None, worker_id=None, duplicate_of=None, credited_agent_id=None)
@@ -305,7 +305,7 @@ class People:
             "merge_id": None,
         }
 
-    def settle_orphans(self, rows: dict[str, dict]) -> None:
+    def _settle_orphans(self, rows: dict[str, dict]) -> None:
         """Give claimed unlinked enrolments their person: this push's rows in place, stored ones by UPDATE.
 
         The UPDATE only takes enrolments still without a person, so of two concurrent claims the first
@@ -334,12 +334,12 @@ class People:
         if self.out.unlinked:
             self.session.execute(insert(UnlinkedEnrollment), list(self.out.unlinked.values()))
 
-    def save_workers(self) -> None:
+    def _save_workers(self) -> None:
         """New and refreshed workers; call before the enrolments are written."""
         save_rows(self.session, Worker, self.out.workers, set())
         save_rows(self.session, Worker, self.out.worker_updates, {w["id"] for w in self.out.worker_updates})
 
-    def finish(self) -> dict[str, dict]:
+    def _finish(self) -> dict[str, dict]:
         """Write candidates, merges and decisions, recompute credits; returns changed enrolments' fates."""
         for model, rows in (
             (DuplicateCandidate, self.out.candidates),
