@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .clock import now_ms
 from .models import PushArchive
 from .pii import PiiProtector
+from .sanitize import storable_text
 
 MAX_ARCHIVED_BYTES = 32 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -27,13 +28,6 @@ LAST_PULLED_LENGTH: int = PushArchive.__table__.c.last_pulled_at.type.length  # 
 
 def _context(user_id: str | None, device_id: str | None, received_at: int) -> str:
     return f"push_archive:{user_id or ''}:{device_id or ''}:{received_at}"
-
-
-def _printable(text: str | None, length: int) -> str | None:
-    """Free text from the request (an error detail, a query value) made safe for a VARCHAR column."""
-    if text is None:
-        return None
-    return "".join(ch for ch in text if ch.isprintable())[:length] or None
 
 
 def archive_push(
@@ -61,10 +55,10 @@ def archive_push(
             device_id=device_id,
             received_at=received_at,
             status=status,
-            outcome=_printable(outcome, OUTCOME_LENGTH) or "",
+            outcome=storable_text(outcome, OUTCOME_LENGTH) or "",
             body_sealed=sealed,
             body_bytes=len(body),
-            last_pulled_at=_printable(last_pulled_at, LAST_PULLED_LENGTH),
+            last_pulled_at=storable_text(last_pulled_at, LAST_PULLED_LENGTH),
             stamp=stamp,
         )
     )

@@ -18,6 +18,7 @@ from .errors import InvalidRequest
 from .models import Enrollment, FollowUp, ScopeExit, Visit, Worker
 from .pii import PiiProtector
 from .principal import Principal, require_agent
+from .sanitize import storable_text
 from .tables import TABLES
 
 FIRST_SYNC_VISIT_DAYS = 90
@@ -56,7 +57,7 @@ def parse_migration(raw: str | None) -> Migration | None:
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidRequest(
             "migration must be null or {from, tables, columns}",
-            errors={"migration": ["".join(ch for ch in str(exc) if ch.isprintable())[:200] or "malformed"]},
+            errors={"migration": [storable_text(str(exc), 200) or "malformed"]},
         ) from exc
 
 
@@ -151,7 +152,7 @@ class Puller:
                 "phone": self.pii.decrypt(row["phone_encrypted"], row_id=row["id"]),
                 "updated_at": row["last_modified"],
             }
-            if row["worker_id"] and row["status"] not in scope.GRANTING_STATUSES and not self.may_see(row["worker_id"]):
+            if scope.link_shown_only_if_visible(row["status"], row["worker_id"]) and not self.may_see(row["worker_id"]):
                 values.update(worker_id=None, duplicate_of=None)  # a NIK typed alone is no oracle
             return values
 

@@ -19,6 +19,14 @@ MAX_STRING = 4000
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def storable_text(text: str | None, length: int) -> str | None:
+    """Free text from a request (an error detail, a query value) made fit for a VARCHAR column or an error
+    message: printable characters only (no NUL, no surrogate, no control character), at most ``length``."""
+    if text is None:
+        return None
+    return "".join(ch for ch in text if ch.isprintable())[:length] or None
+
+
 def printable(value: object, length: int = 64) -> str:
     """A name from the request made safe to echo in an error or a log: lone surrogates as escapes."""
     return str(value)[:length].encode("utf-8", "backslashreplace").decode("utf-8")
@@ -112,6 +120,12 @@ def sanitize_record(table: str, raw: dict, where: str) -> tuple[dict, dict[str, 
         if problem:
             problems.setdefault(column.name, []).append(problem)
     return clean, problems
+
+
+def add_messages(into: dict[str, list[str]], more: dict[str, list[str]]) -> None:
+    """Add ``more``'s field messages to ``into`` (validation errors, sanitising problems, reference checks)."""
+    for name, messages in more.items():
+        into.setdefault(name, []).extend(messages)
 
 
 def fit_to_columns(model, values: dict, errors: dict[str, list[str]]) -> None:

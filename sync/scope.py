@@ -152,6 +152,13 @@ def merges(principal: Principal) -> ColumnElement[bool]:
     return exists().where(Worker.id == WorkerMerge.survivor_worker_id, workers(principal))
 
 
+def link_shown_only_if_visible(status: str, worker_id: str | None) -> bool:
+    """Whether an enrolment's link to a person (``worker_id``, ``duplicate_of``) may be shown only to a caller
+    who already sees that person: an invalid enrolment is linked for matching, but a NIK typed alone must
+    not reveal that the person exists. A valid enrolment's link is always its agent's to see."""
+    return bool(worker_id) and status not in GRANTING_STATUSES
+
+
 def visible_worker_ids(session: Session, principal: Principal, ids: Iterable[str]) -> set[str]:
     """The ids among ``ids`` of workers the caller may see (one query per chunk of ids)."""
     found: set[str] = set()

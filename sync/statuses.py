@@ -30,6 +30,13 @@ class RecordStatus(StrEnum):
     REJECTED = "rejected"
 
 
+def record_result(errors: dict[str, list[str]]) -> dict:
+    """A visit's or follow-up's push result: stored either way, ``needs_correction`` with its errors."""
+    if errors:
+        return {"status": RecordStatus.NEEDS_CORRECTION, "errors": errors}
+    return {"status": RecordStatus.ACCEPTED}
+
+
 VERIFIED_REASON = "Terverifikasi / Verified"
 REGISTRY_REASON = "Sudah menjadi peserta BPU / already a BPU member"
 DUPLICATE_REASON = "Sudah terdaftar sebelumnya / Already enrolled before (duplicate)"

@@ -17,22 +17,12 @@ from ..models import Enrollment
 from ..people import PendingEnrollment, link_and_save
 from ..pii import mask_nik, mask_phone
 from ..references import check_references
-from ..sanitize import fit_to_columns
-from ..statuses import GRANTING
+from ..sanitize import add_messages, fit_to_columns
+from ..tables import device_columns
 from ..validation.enrollment import EnrollmentCheck, check_enrollment
 
-DEVICE_VALUES = (
-    "full_name",
-    "birth_date",
-    "sex",
-    "occupation",
-    "address",
-    "village",
-    "programs",
-    "monthly_income",
-    "visit_id",
-    "captured_at",
-)
+# Device columns stored as typed; NIK and phone are stored encrypted (``_row``).
+DEVICE_VALUES = tuple(c.name for c in device_columns("enrollments") if c.name not in ("nik", "phone"))
 
 
 def apply_enrollments(
@@ -62,10 +52,8 @@ def apply_enrollments(
 
 def _check(ctx: PushContext, record: PushedRecord, foreign: dict[str, list[str]]) -> EnrollmentCheck:
     check = check_enrollment(record.values, today=ctx.today)
-    for name, messages in foreign.items():
-        check.warnings.setdefault(name, []).extend(messages)
-    for name, messages in record.problems.items():
-        check.errors.setdefault(name, []).extend(messages)
+    add_messages(check.warnings, foreign)
+    add_messages(check.errors, record.problems)
     fit_to_columns(Enrollment, check.values, check.errors)
     return check
 
@@ -106,7 +94,11 @@ def _result(row: dict, check: EnrollmentCheck) -> dict:
 def _hide_foreign_people(session: Session, ctx: PushContext, results: dict[str, dict]) -> None:
     """An invalid enrolment may be linked to a person for matching, but its agent learns nothing of a
     person outside their scope: no ``worker_id`` or ``duplicate_of`` in the answer (docs/security.md)."""
-    linked = {rid: r["worker_id"] for rid, r in results.items() if r.get("worker_id") and r["status"] not in GRANTING}
+    linked = {
+        rid: r["worker_id"]
+        for rid, r in results.items()
+        if scope.link_shown_only_if_visible(r["status"], r.get("worker_id"))
+    }
     if not linked:
         return
     visible = scope.reachable_worker_ids(session, ctx.principal.user_id, set(linked.values()))

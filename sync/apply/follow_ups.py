@@ -8,8 +8,8 @@ from ..changes import PushedRecord
 from ..context import PushContext
 from ..models import FollowUp
 from ..references import check_references
-from ..sanitize import fit_to_columns
-from ..statuses import RecordStatus
+from ..sanitize import add_messages, fit_to_columns
+from ..statuses import record_result
 from ..tables import device_columns
 from ..validation.follow_up import check_follow_up
 from ..writes import save_rows
@@ -28,8 +28,7 @@ def apply_follow_ups(
     for record in records:
         values = dict(record.values)
         errors = check_follow_up(values) | foreign.get(record.id, {})
-        for name, messages in record.problems.items():
-            errors.setdefault(name, []).extend(messages)
+        add_messages(errors, record.problems)
         fit_to_columns(FollowUp, values, errors)
         row = ctx.base_row(record.id, existing.get(record.id)) | {
             "assigned_agent_id": ctx.principal.user_id,
@@ -37,9 +36,7 @@ def apply_follow_ups(
         }
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
-        results[record.id] = (
-            {"status": RecordStatus.NEEDS_CORRECTION, "errors": errors} if errors else {"status": RecordStatus.ACCEPTED}
-        )
+        results[record.id] = record_result(errors)
     save_rows(session, FollowUp, rows, set(existing))
     ctx.applied.follow_ups = rows
     return results

@@ -16,8 +16,8 @@ from ..context import PushContext
 from ..geo import process_pushed_visits
 from ..models import Visit
 from ..references import check_references
-from ..sanitize import fit_to_columns
-from ..statuses import RecordStatus
+from ..sanitize import add_messages, fit_to_columns
+from ..statuses import record_result
 from ..tables import device_columns
 from ..validation.visit import check_visit
 from ..writes import save_rows
@@ -36,8 +36,7 @@ def apply_visits(
     for record in records:
         values = dict(record.values)
         errors = check_visit(values) | foreign.get(record.id, {})
-        for name, messages in record.problems.items():
-            errors.setdefault(name, []).extend(messages)
+        add_messages(errors, record.problems)
         fit_to_columns(Visit, values, errors)
         row = ctx.base_row(record.id, existing.get(record.id)) | {
             "agent_id": ctx.principal.user_id,
@@ -46,9 +45,7 @@ def apply_visits(
         }
         row.update({name: values.get(name) for name in DEVICE_COLUMNS})
         rows.append(row)
-        results[record.id] = (
-            {"status": RecordStatus.NEEDS_CORRECTION, "errors": errors} if errors else {"status": RecordStatus.ACCEPTED}
-        )
+        results[record.id] = record_result(errors)
     ctx.applied.visit_times_before = [
         (before["agent_id"], before["visited_at"])
         for before in existing.values()

@@ -73,12 +73,14 @@ def enrollment_json(e: Enrollment) -> dict:
 def enrollments_json(session: Session, principal: Principal, rows: list[Enrollment]) -> list[dict]:
     """Enrolments as the caller may read them: an invalid enrolment's link to a person the caller may not
     see (a NIK typed alone matched someone else's) is left out, ``worker_id`` and ``duplicate_of`` both."""
-    hidden = {e.worker_id for e in rows if e.worker_id and e.status not in scope.GRANTING_STATUSES}
-    hidden -= scope.visible_worker_ids(session, principal, hidden) if hidden else set()
+    guarded = [e for e in rows if scope.link_shown_only_if_visible(e.status, e.worker_id)]
+    linked = {e.worker_id for e in guarded if e.worker_id}
+    visible = scope.visible_worker_ids(session, principal, linked) if linked else set()
+    hidden = {e.id for e in guarded if e.worker_id not in visible}
     out = []
     for e in rows:
         body = enrollment_json(e)
-        if e.worker_id in hidden and e.status not in scope.GRANTING_STATUSES:
+        if e.id in hidden:
             body["worker_id"] = body["duplicate_of"] = None
         out.append(body)
     return out
