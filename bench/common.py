@@ -43,10 +43,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # ``tests.factories`` holds the record builders shared with the tests
 
 from server.config import normalize_database_url  # noqa: E402
-from sync.clock import current_stamp, now_ms  # noqa: E402
 from sync.db import create_schema, make_engine  # noqa: E402
 from sync.models import Base  # noqa: E402
 from sync.pii import PiiProtector  # noqa: E402
+from sync.protocol.clock import current_stamp, now_ms  # noqa: E402
 from tests import factories  # noqa: E402
 
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000

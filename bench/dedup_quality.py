@@ -1,9 +1,9 @@
-"""Duplicate-matching quality: push synthetic enrolments through ``sync.push`` and score the result.
+"""Duplicate-matching quality: push synthetic enrolments through ``sync.protocol.push`` and score the result.
 
 Prints pairwise precision, recall and F1 at the link threshold and with open review candidates
 counted as links, the review-queue size, and Splink's figures on the same records when it is
 installed (``pip install -e '.[bench]'``). ``--fit`` first fits the Fellegi–Sunter m/u probabilities
-and thresholds on a different seed's labelled pairs and writes ``sync/dedup/weights.json``.
+and thresholds on a different seed's labelled pairs and writes ``sync/enrollments/duplicates/weights.json``.
 
     .venv/bin/python bench/dedup_quality.py --n 20000 [--fit] [--db postgresql://…] [--no-splink]
 """
@@ -25,17 +25,17 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.dedup_data import generate  # noqa: E402
+from sync.accounts.principal import Principal  # noqa: E402
 from sync.db import create_schema, make_engine  # noqa: E402
-from sync.dedup.compare import FIELDS, LEVELS, compare  # noqa: E402
-from sync.dedup.keys import blocking_keys  # noqa: E402
-from sync.dedup.matcher import person_of  # noqa: E402
-from sync.dedup.model import DedupConfig, decide  # noqa: E402
-from sync.dedup.normalize import nik_digits, phone_e164  # noqa: E402
+from sync.enrollments.duplicates.compare import FIELDS, LEVELS, compare  # noqa: E402
+from sync.enrollments.duplicates.keys import blocking_keys  # noqa: E402
+from sync.enrollments.duplicates.matcher import person_of  # noqa: E402
+from sync.enrollments.duplicates.model import DedupConfig, decide  # noqa: E402
+from sync.enrollments.duplicates.normalize import nik_digits, phone_e164  # noqa: E402
 from sync.models import Base, Enrollment  # noqa: E402
 from sync.models.dedup import DuplicateCandidate  # noqa: E402
 from sync.pii import PiiProtector  # noqa: E402
-from sync.principal import Principal  # noqa: E402
-from sync.push import push  # noqa: E402
+from sync.protocol.push import push  # noqa: E402
 from tests.factories import changes, make_branch, make_user  # noqa: E402
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "sync" / "dedup" / "weights.json"
@@ -194,7 +194,7 @@ def splink_figures(records: list[dict]) -> dict | None:
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
     except ImportError:
         return None
-    from sync.dedup.normalize import name_tokens, village_key
+    from sync.enrollments.duplicates.normalize import name_tokens, village_key
 
     frame = pa.Table.from_pylist(
         [
@@ -268,7 +268,7 @@ def main() -> None:
     if args.fit:
         config = fit(args.fit_n, seed=7)
         WEIGHTS.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-        from sync.dedup import model
+        from sync.enrollments.duplicates import model
 
         model._load.cache_clear()
     records = generate(args.n, args.seed)

@@ -1,7 +1,7 @@
 """Per-record matching time as the workers table grows (10k → 200k), on PostgreSQL by default.
 
 Workers are bulk-loaded with their blocking keys; at each size a probe push of enrolments (a third of
-them new enrolments of people already in the table, with typos) goes through ``sync.push`` and is
+them new enrolments of people already in the table, with typos) goes through ``sync.protocol.push`` and is
 rolled back, so every size sees the same probes. Prints a table; no assertions.
 
     .venv/bin/python bench/dedup_scale.py [--db postgresql+psycopg://…] [--sizes 10000,50000,200000]
@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.dedup_data import generate  # noqa: E402
 from bench.dedup_quality import TODAY, _pii  # noqa: E402
+from sync.accounts.principal import Principal  # noqa: E402
 from sync.db import create_schema, make_engine  # noqa: E402
-from sync.dedup.keys import blocking_keys, worker_key_columns  # noqa: E402
-from sync.dedup.matcher import person_of  # noqa: E402
-from sync.dedup.normalize import clear_caches, nik_digits, phone_e164  # noqa: E402
+from sync.enrollments.duplicates.keys import blocking_keys, worker_key_columns  # noqa: E402
+from sync.enrollments.duplicates.matcher import person_of  # noqa: E402
+from sync.enrollments.duplicates.normalize import clear_caches, nik_digits, phone_e164  # noqa: E402
 from sync.models import Base, Worker  # noqa: E402
-from sync.principal import Principal  # noqa: E402
-from sync.push import push  # noqa: E402
+from sync.protocol.push import push  # noqa: E402
 from tests.factories import changes, make_branch, make_user  # noqa: E402
 
 

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from server.config import normalize_database_url  # noqa: E402
-from sync.clock import now_ms  # noqa: E402
 from sync.db import create_schema, make_engine, truncate_all  # noqa: E402
 from sync.models import Base  # noqa: E402
 from sync.models.outreach import Reminder  # noqa: E402
 from sync.pii import PiiProtector  # noqa: E402
+from sync.protocol.clock import now_ms  # noqa: E402
 from tests.sync.reminder_gateway import SECRET, Gateway, seed_due_reminders  # noqa: E402
 
 

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/geo_enrich.py [--push]``. Points are realistic: most on land around the
 514 regencies, some just offshore (fallback), a few at sea or abroad. Prints one table row per step:
 n, seconds (best of 3 warm runs; the cold row includes loading the polygons and timezonefinder), visits/s.
-``--push`` adds a whole ``sync.push.push`` of 5,000 visits (the per-push maximum) into a temporary SQLite
+``--push`` adds a whole ``sync.protocol.push.push`` of 5,000 visits (the per-push maximum) into a temporary SQLite
 database, writes included.
 """
 
@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geopy.distance import geodesic  # noqa: E402
 
 from sync.geo.boundaries import Boundaries  # noqa: E402
-from sync.geo.enrich import enrich_visits  # noqa: E402
-from sync.geo.neighbours import _track  # noqa: E402
-from sync.geo.sequence import sequence_reasons  # noqa: E402
-from sync.geo.settings import GeoSettings  # noqa: E402
+from sync.visits.enrich import enrich_visits  # noqa: E402
+from sync.visits.neighbours import _track  # noqa: E402
+from sync.visits.sequence import sequence_reasons  # noqa: E402
+from sync.visits.settings import GeoSettings  # noqa: E402
 
 BRANCH = (-6.3053, 107.3027)
 NOW = 1_790_000_000_000
@@ -89,14 +89,14 @@ def geopy_loop(rows: list[dict]) -> None:
 
 
 def bench_push(n: int) -> float:
-    """A real push of ``n`` new visits through ``sync.push.push`` into a fresh SQLite file."""
+    """A real push of ``n`` new visits through ``sync.protocol.push.push`` into a fresh SQLite file."""
     from sqlalchemy.orm import Session
 
+    from sync.accounts.principal import Principal
     from sync.db import create_schema, make_engine
     from sync.models import Branch, User
     from sync.pii import PiiProtector
-    from sync.principal import Principal
-    from sync.push import push
+    from sync.protocol.push import push
 
     keys = PiiProtector.generate_config()
     pii = PiiProtector.from_config(keys["JANGKAU_PII_KEYS"], keys["JANGKAU_PII_INDEX_KEY"])
@@ -153,7 +153,7 @@ def main() -> None:
         )
     )
     if args.push:
-        results.append(("sync.push.push into SQLite, writes included", 5_000, bench_push(5_000)))
+        results.append(("sync.protocol.push.push into SQLite, writes included", 5_000, bench_push(5_000)))
 
     width = max(len(name) for name, _, _ in results)
     print(f"| {'step':<{width}} | {'n':>6} | {'seconds':>7} | {'visits/s':>9} |")

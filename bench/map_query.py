@@ -2,10 +2,10 @@
 
 Loads the visits in bulk (PostgreSQL ``COPY`` through psycopg; SQLite ``executemany``), spread around
 120 towns across the archipelago with one Karawang branch holding its share, then times the same
-functions the API uses (``sync.visit_queries``) and the HTTP routes through the Flask test client
+functions the API uses (``sync.visits.listing``) and the HTTP routes through the Flask test client
 (``GET /api/v1/visits.geojson`` and ``GET /api/v1/visits``). Targets: country view < 300 ms, district
 view < 150 ms (p95). The bulk load bypasses pushes, so the map's rollup (``visit_cells``) is rebuilt
-after it (``sync.visit_rollup.rebuild``); the "direct" columns time the clustered views without it.
+after it (``sync.visits.rollup.rebuild``); the "direct" columns time the clustered views without it.
 
     .venv/bin/python bench/map_query.py [--quick] [--visits N] [--databases postgresql,sqlite]
                                         [--database-url postgresql://postgres@127.0.0.1/test_h3]
@@ -22,8 +22,9 @@ from common import analyze, parse_args, percentile, print_table, progress, setup
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from sync import visit_queries, visit_rollup
 from sync.models import Visit
+from sync.visits import clusters, geojson, listing
+from sync.visits import rollup as visit_rollup
 from tests.factories import principal_of
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1/test_h3"
@@ -191,11 +192,11 @@ def run(kind: str, url: str, n_visits: int, repeat: int) -> list[list[str]]:
         table = []
         for name, who, filters, zoom, target in scenarios(now):
             principal = principal_of(people[who])
-            visit_filters = visit_queries.VisitFilters(**filters)
+            visit_filters = listing.VisitFilters(**filters)
 
             def query(principal=principal, visit_filters=visit_filters, zoom=zoom):
                 with Session(bench.engine) as session:
-                    return visit_queries.visits_geojson(session, principal=principal, filters=visit_filters, zoom=zoom)
+                    return geojson.visits_geojson(session, principal=principal, filters=visit_filters, zoom=zoom)
 
             headers = bench.api.headers(people[who], "bench-web")
             path = f"/api/v1/visits.geojson?{http_params(filters, zoom)}"
@@ -207,7 +208,7 @@ def run(kind: str, url: str, n_visits: int, repeat: int) -> list[list[str]]:
 
             def direct(principal=principal, visit_filters=visit_filters, zoom=zoom):
                 with Session(bench.engine) as session:
-                    return visit_queries.cluster_cells(
+                    return clusters.cluster_cells(
                         session, principal=principal, filters=visit_filters, zoom=zoom, use_rollup=False
                     )
 
@@ -215,7 +216,7 @@ def run(kind: str, url: str, n_visits: int, repeat: int) -> list[list[str]]:
             h50, h95, http_body = time_it(http, repeat)
             assert http_body["total"] == body["total"]
             d95 = ""
-            if body["clustered"] and visit_queries.rollup_can_answer(visit_filters, zoom):
+            if body["clustered"] and clusters.rollup_can_answer(visit_filters, zoom):
                 _, d95_ms, cells = time_it(direct, repeat)
                 assert sum(c["count"] for c in cells) == body["total"]  # the rollup answers exactly
                 d95 = f"{d95_ms:.1f}"

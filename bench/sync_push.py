@@ -51,7 +51,7 @@ from common import (
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from sync.dedup.normalize import clear_caches
+from sync.enrollments.duplicates.normalize import clear_caches
 from sync.models import Enrollment, Visit, Worker
 from sync.pii import PiiProtector, mask_nik, mask_phone
 
@@ -146,8 +146,8 @@ def remove_raw(bench: Bench, templates: tuple[list[dict], list[dict]], tag: str)
 def worker_rows(pii: PiiProtector, start: int, count: int) -> list[dict]:
     """Workers as a push makes them: encrypted NIK and phone, blind indexes and the dedup blocking keys."""
     try:  # the duplicate-matching engine's own key builder, when this version of the engine has it
-        from sync.dedup.keys import blocking_keys, worker_key_columns
-        from sync.dedup.matcher import person_of
+        from sync.enrollments.duplicates.keys import blocking_keys, worker_key_columns
+        from sync.enrollments.duplicates.matcher import person_of
     except ImportError:
         blocking_keys = None
     columns = {c.name for c in Worker.__table__.columns}
