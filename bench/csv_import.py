@@ -106,8 +106,9 @@ def rss_mb() -> float:
 def child(scenario: str, lines: int, workdir: Path) -> dict:
     """One scenario in this process; returns its measurements."""
     os.environ.setdefault("JANGKAU_INSTANCE_DIR", str(workdir))
-    from common import app_config, fresh_database, logging_quiet
     from sqlalchemy.orm import Session
+    from support.database import fresh_database
+    from support.harness import app_config, logging_quiet
 
     from server import create_app
     from sync.pii import PiiProtector
@@ -189,7 +190,7 @@ def main() -> None:
             cwd=REPO,
         )
         results[scenario] = json.loads(out.stdout.strip().splitlines()[-1])
-    from common import machine_note, print_table
+    from support.report import machine_note, print_table
 
     rows = []
     for scenario, r in results.items():

@@ -18,9 +18,13 @@ import random
 import time
 import urllib.parse
 
-from common import analyze, parse_args, percentile, print_table, progress, setup_bench
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
+from support.args import parse_args
+from support.database import analyze
+from support.harness import setup_bench
+from support.measure import percentile
+from support.report import print_table, progress
 
 from sync.models import Visit
 from sync.visits import clusters, geojson, listing
@@ -263,7 +267,7 @@ def main() -> None:
     )
     n_visits = args.visits or (200_000 if args.quick else 1_000_000)
     repeat = args.repeat or (5 if args.quick else 20)
-    from common import database_urls
+    from support.args import database_urls
 
     rows = []
     load_before = os.getloadavg()[0]

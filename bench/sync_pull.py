@@ -17,24 +17,13 @@ from __future__ import annotations
 import gzip
 import json
 
-from common import (
-    TRANSPORTS,
-    Bench,
-    CpuMeter,
-    analyze,
-    clock_value,
-    database_urls,
-    fmt_int,
-    machine_note,
-    parse_args,
-    percentile,
-    print_table,
-    profile,
-    progress,
-    pull,
-    push_body,
-    setup_bench,
-)
+from support.args import database_urls, parse_args
+from support.database import analyze, clock_value
+from support.harness import TRANSPORTS, Bench, pull, setup_bench
+from support.measure import CpuMeter, percentile
+from support.profiling import profile
+from support.records import push_body
+from support.report import fmt_int, machine_note, print_table, progress
 
 TABLE_ORDER = ("enrollments", "visits", "follow_ups", "workers")
 PUSH_SIZE = 5000  # the most a push may carry (docs/sync.md "Push")

@@ -25,31 +25,15 @@ from __future__ import annotations
 import json
 import re
 
-from common import (
-    RAW_NAME,
-    TRANSPORTS,
-    Bench,
-    CpuMeter,
-    Sample,
-    analyze,
-    clear_records,
-    clock_value,
-    database_urls,
-    fmt_int,
-    machine_note,
-    parse_args,
-    percentile,
-    person,
-    print_table,
-    profile,
-    progress,
-    push,
-    push_body,
-    setup_bench,
-    timed,
-)
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
+from support.args import database_urls, parse_args
+from support.database import RAW_NAME, analyze, clear_records, clock_value
+from support.harness import TRANSPORTS, Bench, push, setup_bench
+from support.measure import CpuMeter, Sample, percentile, timed
+from support.profiling import profile
+from support.records import person, push_body
+from support.report import fmt_int, machine_note, print_table, progress
 
 from sync.enrollments.duplicates.normalize import clear_caches
 from sync.models import Enrollment, Visit, Worker
