@@ -10,8 +10,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sync import geo
 from sync.db import configure_engine
+from sync.visits.settings import GeoSettings
+from sync.visits.settings import configure as configure_geo
 
 from . import config as config_module
 from . import log_redaction, pii, web
@@ -53,7 +54,7 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     app.extensions["jangkau.pii"] = pii.build(app.config)
     try:
-        geo.configure(geo.GeoSettings.from_mapping(os.environ))
+        configure_geo(GeoSettings.from_mapping(os.environ))
     except ValueError as exc:
         raise config_module.ConfigError(f"jangkau: {exc}") from exc
     with app.app_context():

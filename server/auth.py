@@ -7,10 +7,10 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from sync import auth as sync_auth
-from sync import ratelimit
+from sync.accounts import auth as sync_auth
+from sync.accounts import ratelimit
+from sync.accounts.principal import Principal
 from sync.errors import AuthError, Forbidden
-from sync.principal import Principal
 
 from .extensions import db
 from .unit_of_work import read_only, side_transaction

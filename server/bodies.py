@@ -13,7 +13,7 @@ from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sync.errors import InvalidRequest, SyncError, TooLarge
-from sync.sanitize import LONE_SURROGATE
+from sync.protocol.sanitize import LONE_SURROGATE
 
 MAX_URL_BYTES = 8192  # request target (path and query) as sent
 MAX_HEADER_BYTES = 16384  # all header lines together, and so each one

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from sync.accounts import create_branch, create_user
+from sync.accounts.users import create_branch, create_user
 from sync.db import ensure_clock
 from sync.demo import DEMO_PASSWORD, seed_demo
 from sync.errors import InvalidRequest
@@ -56,7 +56,7 @@ def init_db() -> None:
 @with_appcontext
 def rekey_dedup() -> None:
     """Rebuild the duplicate-matching blocking keys of every worker (after a release changes them)."""
-    from sync.dedup.rekey import rekey
+    from sync.enrollments.duplicates.rekey import rekey
 
     counts = rekey(db.session, protector())
     db.session.commit()
@@ -76,9 +76,9 @@ def push_archive_show(archive_id: int, reason: str) -> None:
     """Print one archived push: who, when, outcome, then the body as the phone sent it. Audited."""
     import getpass
 
-    from sync.archive import read_archived
-    from sync.clock import now_ms
     from sync.models import AccessLog
+    from sync.protocol.archive import read_archived
+    from sync.protocol.clock import now_ms
 
     try:
         archived = read_archived(db.session, protector(), archive_id)
@@ -113,7 +113,7 @@ def push_archive_show(archive_id: int, reason: str) -> None:
 @with_appcontext
 def push_archive_seal(batch: int) -> None:
     """Seal every body still in plain gzip (archived before 0004) or under an older key; resumable."""
-    from sync.archive import reseal_batch
+    from sync.protocol.archive import reseal_batch
 
     after, total = 0, 0
     while after is not None:

@@ -18,11 +18,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from sync.channels import build_channel
 from sync.db import session_factory
+from sync.reminders.channels import build_channel
 from sync.reminders.dispatch import TickReport
 from sync.reminders.settings import DEFAULTS, DispatchSettings
-from sync.reminders.tick import tick
+from sync.scheduler.tick import tick
 
 from .config import ConfigError
 from .extensions import db

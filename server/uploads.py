@@ -20,10 +20,10 @@ from typing import IO, Protocol
 from flask import request
 from sqlalchemy.orm import Session
 
-from sync.clock import now_ms
+from sync.accounts.principal import Principal
 from sync.errors import InvalidRequest
 from sync.pii import PiiProtector
-from sync.principal import Principal
+from sync.protocol.clock import now_ms
 from sync.writes import CHUNK
 
 from .auth import current_principal
@@ -48,7 +48,7 @@ LineErrors = dict[str, list[str]]
 
 
 class CsvImporter(Protocol):
-    """What an engine importer offers the runner (``sync.payments.PaymentImport``, ``sync.dedup.registry``)."""
+    """What an engine importer offers the runner (``sync.payments.imports``, ``duplicates.registry``)."""
 
     def header(self, names: list[str]) -> LineErrors:
         """Map the header's columns; the errors that make the file unusable (none: go on)."""

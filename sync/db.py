@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .clock import now_ms
-from .models import Base, SyncClock
+from sync.models import Base, SyncClock
+from sync.protocol.clock import now_ms
 
 
 def configure_engine(engine: Engine) -> Engine:

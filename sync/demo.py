@@ -10,11 +10,11 @@ from faker import Faker
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .accounts import create_branch, create_user
-from .models import Branch, User, new_id
-from .pii import PiiProtector
-from .principal import Principal
-from .push import push
+from sync.accounts.principal import Principal
+from sync.accounts.users import create_branch, create_user
+from sync.models import Branch, User, new_id
+from sync.pii import PiiProtector
+from sync.protocol.push import push
 
 DEMO_PASSWORD = "jangkau-demo-123"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
-from .errors import InvalidRequest
+from sync.errors import InvalidRequest
 
 
 def encode_cursor(values: list) -> str:

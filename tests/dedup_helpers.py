@@ -1,4 +1,4 @@
-"""Helpers for duplicate-resolution tests: push enrolments as an agent straight through ``sync.push``."""
+"""Helpers for duplicate-resolution tests: push enrolments as an agent straight through ``sync.protocol.push``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sync.models import Enrollment, Worker
 from sync.models.dedup import DuplicateCandidate
-from sync.push import push
+from sync.protocol.push import push
 from tests.factories import changes, enrollment, principal_of
 
 TODAY = dt.date(2025, 6, 1)

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sync.auth import hash_password
-from sync.clock import now_ms
+from sync.accounts.auth import hash_password
+from sync.accounts.principal import Principal
 from sync.models import Branch, User, new_id
-from sync.principal import Principal
+from sync.protocol.clock import now_ms
 
 PASSWORD = "rahasia-123"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.auth import DeviceSchema, LoginSchema, TokenSchema, UserSchema
-from sync import auth as sync_auth
+from sync.accounts import auth as sync_auth
 from sync.models import User
 
 from ..auth import auth_required, begin_login, current_principal

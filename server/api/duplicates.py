@@ -1,12 +1,12 @@
-"""Duplicate review (docs/api.md): the queue, merge/distinct decisions. Thin views over ``sync.dedup``."""
+"""Duplicate review (docs/api.md): the queue, merge/distinct decisions, over ``sync.enrollments.duplicates``."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
 from schemas.dedup import CandidateListArgsSchema, CandidatePageSchema, CandidateSchema, ResolveSchema
-from sync.dedup import merge as dedup_merge
-from sync.dedup import review
+from sync.enrollments.duplicates import merge as dedup_merge
+from sync.enrollments.duplicates import review
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
@@ -21,7 +21,7 @@ blp = Blueprint("duplicates", __name__, url_prefix="/api/v1", description="Dupli
 @blp.response(200, CandidatePageSchema)
 @auth_required("supervisor", "admin")
 def list_duplicates(args):
-    """Candidates in the caller's scope (a supervisor: either side in their branch), oldest first."""
+    """Candidates in the caller's scope (a supervisor: either side in their branch), newest first."""
     page = review.list_candidates(
         db.session, principal=current_principal(), status=args["status"], limit=args["limit"], cursor=args["cursor"]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import EnrollmentListArgsSchema, EnrollmentPageSchema
-from sync.dedup import review
+from sync.enrollments.duplicates import review
 
 from ..auth import auth_required, current_principal
 from ..extensions import db

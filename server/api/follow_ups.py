@@ -11,9 +11,9 @@ from schemas.follow_ups import (
     FollowUpPatchSchema,
     FollowUpSchema,
 )
-from sync.clock import now_ms
 from sync.follow_ups import manage
 from sync.models import FollowUp
+from sync.protocol.clock import now_ms
 
 from ..auth import auth_required, current_principal
 from ..extensions import db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.payments import PaymentImportSchema
-from sync.payments import PaymentImport
+from sync.payments.imports import PaymentImport
 
 from ..auth import auth_required
 from ..unit_of_work import writes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import RegistryImportSchema
-from sync.dedup.registry import RegistryImport
+from sync.enrollments.duplicates.registry import RegistryImport
 
 from ..auth import auth_required
 from ..unit_of_work import writes

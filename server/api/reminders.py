@@ -15,11 +15,11 @@ from schemas.reminders import (
     ReminderPageSchema,
     ReminderSchema,
 )
-from sync.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, parse_timestamp, verify
-from sync.clock import now_ms
 from sync.errors import AuthError
 from sync.pii import mask_phone
+from sync.protocol.clock import now_ms
 from sync.reminders import manage
+from sync.reminders.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, parse_timestamp, verify
 
 from ..auth import auth_required, current_principal
 from ..bodies import check_nul_in_body
@@ -65,7 +65,7 @@ def retry_reminder(reminder_id: str):
 
 
 def _gateway_authenticated() -> None:
-    """The gateway signs ``<timestamp>.<body>`` with the webhook secret (recipe: ``sync.channels``).
+    """The gateway signs ``<timestamp>.<body>`` with the webhook secret (recipe: ``sync.reminders.channels``).
 
     Send ``X-Jangkau-Timestamp: <Unix seconds>`` and ``X-Jangkau-Signature: sha256=<hex HMAC-SHA256,
     keyed with the secret, of the timestamp's digits, ".", and the body bytes as sent>``. The timestamp
@@ -110,7 +110,7 @@ def gateway_signed(view):
 def opt_out(args):
     """STOP from the gateway: no more reminders to this number (only a keyed hash of it is kept).
 
-    Signed like our webhooks: ``X-Jangkau-Timestamp`` and ``X-Jangkau-Signature`` (``sync.channels``).
+    Signed like our webhooks: ``X-Jangkau-Timestamp`` and ``X-Jangkau-Signature`` (``sync.reminders.channels``).
     """
     e164 = manage.opt_out(db.session, pii=protector(), phone=args["phone"], now=now_ms())
     return {"opted_out": True, "phone_masked": mask_phone(e164)}

@@ -1,4 +1,4 @@
-"""Pull and push for WatermelonDB phones (docs/sync.md): thin views over ``sync.pull`` and ``sync.push``."""
+"""Pull and push for WatermelonDB phones (docs/sync.md): thin views over ``sync.protocol`` pull and push."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from schemas.sync import (
     PushBodySchema,
     PushResponseSchema,
 )
-from sync.archive import archive_push
 from sync.db import begin_snapshot
 from sync.errors import InvalidRequest, SyncError
-from sync.pull import parse_migration, pull
-from sync.push import push
-from sync.sanitize import printable
+from sync.protocol.archive import archive_push
+from sync.protocol.pull import parse_migration, pull
+from sync.protocol.push import push
+from sync.protocol.sanitize import printable
 
 from ..auth import auth_required, current_principal, limit
 from ..bodies import decode_body, json_body, require_object

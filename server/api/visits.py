@@ -1,6 +1,6 @@
 """Visits for supervisors and the map (docs/api.md): list, GeoJSON clusters, coverage, detail, flag review.
 
-Thin views over ``sync.visit_queries`` and ``sync.visit_reviews``; scoping happens in those queries.
+Thin views over ``sync.visits.listing`` and ``sync.visits.reviews``; scoping happens in those queries.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from schemas.visits import (
     VisitPageSchema,
     VisitSchema,
 )
-from sync import visit_queries, visit_reviews
 from sync.models import Visit
+from sync.visits import coverage, geojson, listing
+from sync.visits import reviews as visit_reviews
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
@@ -36,13 +37,13 @@ VISIT_FIELDS = tuple(name for name in VisitSchema().fields if name != "flags")
 DETAIL_FIELDS = ("notes", "location_match", "location_match_km")
 
 
-def filters_of(args: dict) -> visit_queries.VisitFilters:
-    return visit_queries.VisitFilters(**{name: args.get(name) for name in FILTER_NAMES})
+def filters_of(args: dict) -> listing.VisitFilters:
+    return listing.VisitFilters(**{name: args.get(name) for name in FILTER_NAMES})
 
 
 def visit_json(visit: Visit) -> dict:
     body = {name: getattr(visit, name, None) for name in VISIT_FIELDS}
-    body["flags"] = visit_queries.split_flags(visit.flags)
+    body["flags"] = listing.split_flags(visit.flags)
     return body
 
 
@@ -53,7 +54,7 @@ def visit_json(visit: Visit) -> dict:
 @auth_required()
 def list_visits(args):
     """Visits in the caller's scope, newest first; filter values outside that scope match nothing."""
-    page = visit_queries.list_visits(
+    page = listing.list_visits(
         db.session,
         principal=current_principal(),
         filters=filters_of(args),
@@ -70,7 +71,7 @@ def list_visits(args):
 @auth_required()
 def visits_geojson(args):
     """The map's points: single visits, or grid clusters when zoomed out (< 11) or over 2,000 points."""
-    body = visit_queries.visits_geojson(
+    body = geojson.visits_geojson(
         db.session, principal=current_principal(), filters=filters_of(args), zoom=args["zoom"]
     )
     return Response(json.dumps(body, separators=(",", ":")), mimetype="application/geo+json")
@@ -83,7 +84,7 @@ def visits_geojson(args):
 @auth_required()
 def visits_coverage(args):
     """Visit counts per regency (with flagged counts and the latest visit) for the same filters."""
-    return {"items": visit_queries.coverage(db.session, principal=current_principal(), filters=filters_of(args))}
+    return {"items": coverage.coverage(db.session, principal=current_principal(), filters=filters_of(args))}
 
 
 def detail_json(visit: Visit, reviews: list) -> dict:
@@ -103,7 +104,7 @@ def detail_json(visit: Visit, reviews: list) -> dict:
 @auth_required()
 def get_visit(visit_id: str):
     """One visit with its flags, their reasons and review state, and every review made."""
-    visit = visit_queries.get_visit(db.session, principal=current_principal(), visit_id=visit_id)
+    visit = listing.get_visit(db.session, principal=current_principal(), visit_id=visit_id)
     return detail_json(visit, visit_reviews.reviews_of(db.session, visit.id))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import UnmergeResultSchema, UnmergeSchema, WorkerDetailSchema
-from sync.dedup import merge as dedup_merge
-from sync.dedup import review
+from sync.enrollments.duplicates import merge as dedup_merge
+from sync.enrollments.duplicates import review
 
 from ..auth import auth_required, current_principal
 from ..extensions import db
@@ -35,7 +35,7 @@ def get_worker(worker_id: str):
 def unmerge_worker(args, worker_id: str):
     """Undo the latest merge into or out of this worker (or ``merge_id``): the state before it comes back.
 
-    Whoever may see the merge's survivor may undo it (``sync.scope.merges``).
+    Whoever may see the merge's survivor may undo it (``sync.accounts.scope.merges``).
     """
     principal = current_principal()
     args = args or {}

@@ -7,10 +7,13 @@ from urllib.parse import quote, urlsplit
 
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, session, url_for
 
-from sync import auth as sync_auth
-from sync import visit_queries
+from sync.accounts import auth as sync_auth
+from sync.accounts.principal import Principal
+from sync.accounts.users import agents_in_scope
 from sync.errors import AuthError, RateLimited
-from sync.principal import Principal
+from sync.visits import listing
+from sync.visits.flags import FLAGS
+from sync.visits.validation import OUTCOMES
 
 from ..auth import begin_login
 from ..extensions import db
@@ -183,21 +186,21 @@ def map_page():
     principal = session_principal()
     if principal is None or principal.role not in WEB_ROLES:
         return redirect(url_for("web.login_page", next=request.full_path.rstrip("?")))
-    agents = visit_queries.agents_in_scope(db.session, principal=principal)
+    agents = agents_in_scope(db.session, principal=principal)
     config = {
         "tileUrl": current_app.config.get("MAP_TILE_URL") or "",
         "csrfToken": csrf_token(),
         "canReview": principal.role in WEB_ROLES,
         "agents": {a.id: a.full_name or a.username for a in agents},
-        "flagDescriptions": visit_queries.FLAG_DESCRIPTIONS,
+        "flagDescriptions": listing.FLAG_DESCRIPTIONS,
         "api": "/api/v1",
     }
     return render_template(
         "map.html",
         principal=principal,
         agents=agents,
-        outcomes=visit_queries.OUTCOMES,
-        flags=visit_queries.FLAGS,
+        outcomes=OUTCOMES,
+        flags=FLAGS,
         map_config=config,
     )
 

@@ -11,20 +11,20 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .. import scope
-from ..clock import next_stamp
-from ..errors import InvalidRequest, NotFound
-from ..models import Enrollment, FollowUp, ScopeExit, User, Visit, Worker, new_id
-from ..pagination import Page, paginate
-from ..principal import Principal
-from . import workdays
-from .rules import branch_zone
+from sync.accounts import scope
+from sync.accounts.principal import Principal
+from sync.calendar import workdays
+from sync.errors import InvalidRequest, NotFound
+from sync.follow_ups.rules import branch_zone
+from sync.models import Enrollment, FollowUp, ScopeExit, User, Visit, Worker, new_id
+from sync.pagination import Page, paginate
+from sync.protocol.clock import next_stamp
 
 OPEN_STATUSES = ("scheduled", "missed")
 
 
 def get_follow_up(session: Session, *, principal: Principal, follow_up_id: str) -> FollowUp:
-    """A follow-up in the caller's scope (``sync.scope.follow_ups``), else ``NotFound``."""
+    """A follow-up in the caller's scope (``sync.accounts.scope.follow_ups``), else ``NotFound``."""
     found = session.execute(
         select(FollowUp).where(FollowUp.id == follow_up_id, scope.follow_ups(principal))
     ).scalar_one_or_none()
@@ -82,7 +82,7 @@ def _check_references(session: Session, principal: Principal, values: dict) -> N
 
 
 def _agent(session: Session, principal: Principal, agent_id: str) -> User:
-    """An active agent the caller may assign work to (``sync.scope.assignable_agents``)."""
+    """An active agent the caller may assign work to (``sync.accounts.scope.assignable_agents``)."""
     agent = session.execute(
         select(User).where(User.id == agent_id, scope.assignable_agents(principal))
     ).scalar_one_or_none()

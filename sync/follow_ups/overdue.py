@@ -7,8 +7,8 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from ..clock import next_stamp
-from ..models import FollowUp
+from sync.models import FollowUp
+from sync.protocol.clock import next_stamp
 
 
 def mark_missed(session: Session, *, now: int, grace_ms: int) -> int:

@@ -16,11 +16,11 @@ from typing import cast
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import scope
-from ..context import PushContext
-from ..models import Branch, FollowUp, Visit
-from ..writes import chunked, in_ids, load_by_ids
-from . import workdays
+from sync.accounts import scope
+from sync.calendar import workdays
+from sync.models import Branch, FollowUp, Visit
+from sync.protocol.context import PushContext
+from sync.writes import chunked, in_ids, load_by_ids
 
 MAX_VISIT_AGE_MS = 30 * 86_400_000  # a phone clock further off than this is not trusted as the base time
 

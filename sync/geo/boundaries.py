@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 from shapely import STRtree
 
-from .distance import haversine_km
+from sync.geo.distance import haversine_km
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "id-regencies.geojson"
 KM_PER_DEGREE = 111.32  # along the equator; a degree of longitude shrinks with cos(latitude)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from geopy.distance import geodesic
 
-from .settings import EARTH_RADIUS_KM
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+
 
 _A = 6378137.0  # WGS-84 semi-major axis, metres
 _F = 1 / 298.257223563

@@ -7,10 +7,10 @@ Every module of this package is imported here, so a new model file is part of ``
 import importlib
 import pkgutil
 
-from .base import Base, SyncedMixin, new_id
-from .org import BRANCH_KINDS, ROLES, Branch, Device, Token, User
-from .records import Enrollment, FollowUp, Visit, Worker
-from .sync_state import AccessLog, IdempotencyRecord, PushArchive, RateLimitWindow, ScopeExit, SyncClock
+from sync.models.base import Base, SyncedMixin, new_id
+from sync.models.org import BRANCH_KINDS, ROLES, Branch, Device, Token, User
+from sync.models.records import Enrollment, FollowUp, Visit, Worker
+from sync.models.sync_state import AccessLog, IdempotencyRecord, PushArchive, RateLimitWindow, ScopeExit, SyncClock
 
 __all__ = [
     "AccessLog",

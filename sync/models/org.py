@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from sync.models.base import Base
 
 ROLES = ("agent", "supervisor", "admin")
 BRANCH_KINDS = ("KCU", "KC")

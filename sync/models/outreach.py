@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from sync.models.base import Base
 
 REMINDER_STATUSES = ("pending", "sent", "failed", "dead", "cancelled")
 RECIPIENT_TYPES = ("worker", "agent")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, SyncedMixin
+from sync.models.base import Base, SyncedMixin
 
 
 class Worker(SyncedMixin, Base):
@@ -33,7 +33,7 @@ class Worker(SyncedMixin, Base):
     membership_status: Mapped[str] = mapped_column(String(16), default="registered")
     enrolled_by_agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
-    # Duplicate-detection blocking keys (sync/dedup/keys.py): each an indexed exact-match lookup.
+    # Duplicate-detection blocking keys (sync/enrollments/duplicates/keys.py): each an indexed exact-match lookup.
     name_key: Mapped[str | None] = mapped_column(String(64), index=True)
     name_dob_key: Mapped[str | None] = mapped_column(String(64), index=True)
     dob_village_key: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -84,7 +84,7 @@ class Visit(SyncedMixin, Base):
         Index("ix_visits_branch_visited", "branch_id", "visited_at"),
         Index("ix_visits_lat_lon", "latitude", "longitude"),
         Index("ix_visits_agent_visited", "agent_id", "visited_at"),  # an agent's visits around a time (sync.geo)
-        # The map (sync.visit_queries): a bbox is a longitude range first (Indonesia is wide, not tall); the
+        # The map (sync.visits.listing): a bbox is a longitude range first (Indonesia is wide, not tall); the
         # filter columns ride along so PostgreSQL answers a district view from the index alone.
         Index(
             "ix_visits_map",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from sync.models.base import Base
 
 
 class SyncClock(Base):
@@ -45,7 +45,7 @@ class PushArchive(Base):
     last_pulled_at: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(200))
-    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # gzip, then AES-GCM (sync.archive)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # gzip, then AES-GCM (sync.protocol.archive)
     body_bytes: Mapped[int] = mapped_column(BigInteger)
     stamp: Mapped[int | None] = mapped_column(BigInteger)
 

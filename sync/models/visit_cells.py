@@ -1,4 +1,4 @@
-"""The map's rollup of visits (``sync.visit_rollup``): counts and coordinate sums per fine grid cell.
+"""The map's rollup of visits (``sync.visits.rollup``): counts and coordinate sums per fine grid cell.
 
 One row per (cell, branch, agent, UTC day, outcome, flagged) with at least one live visit that has
 coordinates and a ``visited_at``. The fine cell is the map's zoom-10 grid cell (``90 / 2**10`` degrees),
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from sync.models.base import Base
 
 
 class VisitCell(Base):

@@ -17,18 +17,18 @@ from typing import cast
 from sqlalchemy import CursorResult, select, text
 from sqlalchemy.orm import Session
 
-from ..channels import Channel, Delivery
-from ..clock import now_ms
-from ..follow_ups.workdays import local_ms, to_local
-from ..models import User, Worker
-from ..models.outreach import Payment, ReminderDaySlot, ReminderOptOut
-from ..pii import PiiProtector
-from ..validation.phone import check_phone
-from ..writes import chunked, load_by_ids
-from .backoff import retry_delay_ms
-from .outbox import insert_ignoring_conflicts
-from .quiet import next_sendable
-from .settings import DispatchSettings
+from sync.calendar.workdays import local_ms, to_local
+from sync.identifiers.phone import check_phone
+from sync.models import User, Worker
+from sync.models.outreach import Payment, ReminderDaySlot, ReminderOptOut
+from sync.pii import PiiProtector
+from sync.protocol.clock import now_ms
+from sync.reminders.backoff import retry_delay_ms
+from sync.reminders.channels import Channel, Delivery
+from sync.reminders.outbox import insert_ignoring_conflicts
+from sync.reminders.quiet import next_sendable
+from sync.reminders.settings import DispatchSettings
+from sync.writes import chunked, load_by_ids
 
 log = logging.getLogger(__name__)
 PAYMENT_KINDS = ("payment_due",)

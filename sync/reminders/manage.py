@@ -7,22 +7,22 @@ from typing import cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from .. import scope
-from ..errors import Conflict, InvalidRequest, NotFound
-from ..models import User, Worker
-from ..models.outreach import Reminder, ReminderOptOut
-from ..pagination import Page, paginate
-from ..pii import PiiProtector
-from ..principal import Principal
-from ..validation.phone import check_phone
-from .outbox import enqueue, insert_ignoring_conflicts
-from .recipients import agent_zone, worker_branch, worker_zones
+from sync.accounts import scope
+from sync.accounts.principal import Principal
+from sync.errors import Conflict, InvalidRequest, NotFound
+from sync.identifiers.phone import check_phone
+from sync.models import User, Worker
+from sync.models.outreach import Reminder, ReminderOptOut
+from sync.pagination import Page, paginate
+from sync.pii import PiiProtector
+from sync.reminders.outbox import enqueue, insert_ignoring_conflicts
+from sync.reminders.recipients import agent_zone, worker_branch, worker_zones
 
 RETRYABLE = ("failed", "dead", "cancelled")
 
 
 def _recipient(session: Session, principal: Principal, model, rule, recipient_id: str):
-    """The agent or worker to message if the caller may (``sync.scope``), else ``NotFound``."""
+    """The agent or worker to message if the caller may (``sync.accounts.scope``), else ``NotFound``."""
     found = session.execute(select(model).where(model.id == recipient_id, rule(principal))).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no {'agent' if model is User else 'worker'} {recipient_id}")

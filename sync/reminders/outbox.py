@@ -7,9 +7,9 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..clock import now_ms
-from ..models import new_id
-from ..models.outreach import Reminder
+from sync.models import new_id
+from sync.models.outreach import Reminder
+from sync.protocol.clock import now_ms
 
 
 def insert_ignoring_conflicts(session: Session, model, rows: list[dict]) -> None:

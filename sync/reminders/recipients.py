@@ -1,4 +1,4 @@
-"""Where a reminder's recipients live: their time zone and branch (who may be messaged: ``sync.scope``)."""
+"""Where a reminder's recipients live: their time zone and branch (who may be messaged: ``sync.accounts.scope``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..follow_ups import workdays
-from ..models import Branch, Enrollment, User, Visit
-from ..writes import chunked
+from sync.calendar import workdays
+from sync.models import Branch, Enrollment, User, Visit
+from sync.writes import chunked
 
 
 def worker_zones(session: Session, worker_ids: list[str]) -> dict[str, str]:

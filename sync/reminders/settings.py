@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .quiet import QuietHours, parse_quiet_hours
+from sync.reminders.quiet import QuietHours, parse_quiet_hours
 
 # key (app.config name; JANGKAU_<key> in the environment) → default
 DEFAULTS: dict[str, object] = {

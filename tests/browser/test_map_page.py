@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from sync import visit_rollup
-from sync.clock import now_ms
 from sync.models import Visit, new_id
+from sync.protocol.clock import now_ms
+from sync.visits import rollup as visit_rollup
 from tests.factories import PASSWORD
 
 _stamp = itertools.count(1)

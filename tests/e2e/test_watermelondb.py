@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sync.clock import now_ms
+from sync.protocol.clock import now_ms
 from tests.factories import changes, enrollment, follow_up, valid_nik, visit
 
 DEVICE_ENROLLMENT = (

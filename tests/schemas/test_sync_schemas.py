@@ -6,8 +6,8 @@ from __future__ import annotations
 from marshmallow import fields
 
 from schemas.sync import RECORD_SCHEMAS
-from sync.statuses import EnrollmentStatus
-from sync.tables import TABLES
+from sync.protocol.statuses import EnrollmentStatus
+from sync.protocol.tables import TABLES
 
 JSON_TYPES = {fields.String: "string", fields.Float: "number", fields.Integer: "number", fields.Boolean: "boolean"}
 
@@ -25,8 +25,8 @@ def test_record_schemas_match_the_engine_whitelist():
 
 def test_visit_enums_match_the_engine():
     from schemas import visits as visit_schemas
-    from sync.geo.flags import FLAGS
-    from sync.validation.visit import OUTCOMES
+    from sync.visits.flags import FLAGS
+    from sync.visits.validation import OUTCOMES
 
     assert visit_schemas.FLAGS == FLAGS
     assert visit_schemas.OUTCOMES == OUTCOMES

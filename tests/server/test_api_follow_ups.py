@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sync.channels import signed_headers
-from sync.clock import now_ms
+from sync.protocol.clock import now_ms
+from sync.reminders.channels import signed_headers
 from tests.factories import changes, enrollment, visit
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from sync.models import FollowUp, Worker
 from sync.models.outreach import Payment, Reminder
-from sync.payments import assess, monthly_contribution, unpaid_streak
+from sync.payments.assessment import assess
+from sync.payments.contributions import monthly_contribution, unpaid_streak
 from tests.factories import changes, enrollment
 
 from ..sync.test_follow_ups import ms

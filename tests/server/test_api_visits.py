@@ -7,8 +7,11 @@ import itertools
 import pytest
 
 from schemas import visits as visit_schemas
-from sync import visit_queries, visit_rollup
 from sync.models import Visit, new_id
+from sync.visits import geojson, listing
+from sync.visits import rollup as visit_rollup
+from sync.visits.flags import FLAGS
+from sync.visits.validation import OUTCOMES
 from tests.factories import changes, visit
 
 DAY = 86_400_000
@@ -141,7 +144,7 @@ def test_detail_and_out_of_scope_404(api, world, visits):
     assert [s["status"] for s in body["flag_states"]] == ["open", "open"]
     reasons = {s["flag"]: s["reason"] for s in body["flag_states"]}
     assert reasons["low_accuracy"] == "akurasi 250 m / accuracy 250 m"  # the engine's own reason
-    assert reasons["mock_location"] == visit_queries.FLAG_DESCRIPTIONS["mock_location"]  # none stored: the meaning
+    assert reasons["mock_location"] == listing.FLAG_DESCRIPTIONS["mock_location"]  # none stored: the meaning
     for user, visit_id in (
         (world.supervisor_makassar, visits["a2"].id),
         (world.agent_b, visits["a1"].id),
@@ -179,7 +182,7 @@ def test_geojson_clusters_above_the_point_limit(api, session, world, monkeypatch
     """Over the point limit even a zoomed-in view is clustered, so the browser never gets every point."""
     for i in range(6):
         add_visit(session, world.agent_a, latitude=-6.3 + i * 0.0001, longitude=107.3)
-    monkeypatch.setattr(visit_queries, "MAX_POINTS", 5)
+    monkeypatch.setattr(geojson, "MAX_POINTS", 5)
     body = api.client.get("/api/v1/visits.geojson", query_string={"zoom": 16}, headers=api.headers(world.admin)).json
     assert body["clustered"] is True and body["total"] == 6
     assert sum(f["properties"]["count"] for f in body["features"]) == 6
@@ -313,8 +316,8 @@ def test_pushed_visits_are_listed(api, world):
 
 def test_schema_constants_match_the_engine():
     """The wire contract's outcomes and flags are the engine's."""
-    assert visit_schemas.OUTCOMES == visit_queries.OUTCOMES
-    assert visit_schemas.FLAGS == visit_queries.FLAGS
+    assert visit_schemas.OUTCOMES == OUTCOMES
+    assert visit_schemas.FLAGS == FLAGS
 
 
 def test_openapi_documents_the_routes(client):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 import server.uploads as uploads
-import sync.payments as payments_engine
+import sync.payments.imports as payments_engine
 from schemas.dedup import RegistryImportSchema
 from schemas.payments import PaymentImportSchema
 from sync.models import Enrollment, Worker

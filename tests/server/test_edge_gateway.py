@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from sync.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookChannel, sign, verify
+from sync.reminders.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookChannel, sign, verify
 
 SECRET = "s3cret"
 URL = "/api/v1/reminders/opt-out"
@@ -24,7 +24,7 @@ def gateway_app(app):
 
 
 def recipe(body: bytes, timestamp: str, secret: str = SECRET) -> str:
-    """The documented recipe, written out independently of sync.channels."""
+    """The documented recipe, written out independently of sync.reminders.channels."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return "sha256=" + digest
 

@@ -397,7 +397,7 @@ def test_chunked_push_is_applied_and_archived_whole(api, world, app, engine, pii
     with Session(engine) as session:
         row = session.execute(select(PushArchive).order_by(PushArchive.id.desc())).scalars().first()
         assert row.body_bytes == len(data)
-        from sync.archive import read_archived
+        from sync.protocol.archive import read_archived
 
         assert read_archived(session, pii, row.id).body == data
 

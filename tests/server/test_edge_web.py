@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import sync.ratelimit
 from server import config as config_module
+from sync.accounts import ratelimit
 from sync.models import Device, User
 from tests.factories import PASSWORD
 
@@ -35,8 +35,8 @@ def api_login(client, username, password=PASSWORD, device="phone-1", ip="127.0.0
 @pytest.fixture
 def frozen_window(monkeypatch):
     """Keep every rate-limit hit in one window: a minute boundary during a test would reset the counts."""
-    start = (sync.ratelimit.now_ms() // 60_000) * 60_000 + 1_000
-    monkeypatch.setattr(sync.ratelimit, "now_ms", lambda: start)
+    start = (ratelimit.now_ms() // 60_000) * 60_000 + 1_000
+    monkeypatch.setattr(ratelimit, "now_ms", lambda: start)
     return start
 
 
@@ -238,7 +238,7 @@ def test_each_web_login_has_its_own_device_and_revoking_one_ends_only_it(app, wo
     # find the first session's device: the one its session token uses
     with first.session_transaction() as session:
         token = session["jangkau_token"]
-    from sync.auth import authenticate
+    from sync.accounts.auth import authenticate
 
     with Session(engine) as session:
         device_id = authenticate(session, token).device_id

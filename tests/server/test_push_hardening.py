@@ -13,8 +13,8 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sync.archive import read_archived
 from sync.models import AccessLog, Enrollment, FollowUp, PushArchive
+from sync.protocol.archive import read_archived
 from tests.factories import changes, enrollment, follow_up, valid_nik, visit
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -31,10 +31,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync import sanitize
+from sync.enrollments.validation import OCCUPATIONS, PROGRAMS
 from sync.models import Enrollment, FollowUp, Visit
-from sync.tables import TABLES
-from sync.validation.enrollment import OCCUPATIONS, PROGRAMS
+from sync.protocol import sanitize
+from sync.protocol.tables import TABLES
 from tests.factories import valid_nik
 
 from .property_support import property_settings, reset_records, server_error_trace, snapshot

@@ -7,8 +7,8 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sync.archive import read_archived
 from sync.models import PushArchive, Visit
+from sync.protocol.archive import read_archived
 from tests.factories import changes, enrollment, visit
 
 

@@ -348,7 +348,7 @@ def requests_for(draw, op: dict, real_ids: dict[str, list[str]]):
 
 
 def _sign(body: bytes, headers: dict) -> None:
-    """Replace a ``valid`` signature placeholder with a real one (timestamped recipe of sync.channels)."""
+    """Replace a ``valid`` signature placeholder with a real one (timestamped recipe of sync.reminders.channels)."""
     if headers.get("X-Jangkau-Signature") == "valid" or headers.get("X-Jangkau-Timestamp") == "valid":
         stamp = str(int(time.time()))
         headers["X-Jangkau-Timestamp"] = stamp

@@ -7,7 +7,7 @@ absorbed worker) and ``survivor`` (the person it now points at). B1 has also pus
 nothing but the NIK of A1's person (issue 9, finding 3): it must open that person to nobody.
 
 The roles are agent A1, the Karawang supervisor, the Makassar supervisor and the admin. ``SEES`` is the
-rule (``sync.scope``) written as a table; every route in the OpenAPI document with a path parameter, and
+rule (``sync.accounts.scope``) written as a table; every route in the OpenAPI document with a path parameter, and
 every list, must be walked here, else ``test_every_scoped_route_is_in_the_matrix`` fails.
 """
 
@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from sync.auth import token_digest
-from sync.clock import now_ms
+from sync.accounts.auth import token_digest
 from sync.models import Device, Token, User, new_id
 from sync.models.outreach import Reminder
+from sync.protocol.clock import now_ms
 from tests.factories import changes, enrollment, follow_up, make_user, valid_nik, visit
 
 AG, SK, SM, AD = "agent", "supervisor", "other_supervisor", "admin"
@@ -37,7 +37,7 @@ def _who(*roles: str) -> frozenset[str]:
     return frozenset(roles)
 
 
-# Who sees (and, on a route that changes it, may change) each kind of record. The rules of sync.scope.
+# Who sees (and, on a route that changes it, may change) each kind of record. The rules of sync.accounts.scope.
 RECORDS = {"own": _who(AG, SK, AD), "same": _who(SK, AD), "other": _who(SM, AD), "deleted": NOBODY}
 SEES: dict[str, dict[str, frozenset[str]]] = {
     "enrollments": RECORDS | {"merged": _who(AG, SK, AD), "survivor": _who(SM, AD)},
@@ -398,8 +398,8 @@ UNSCOPED = {
     ("POST", f"{V}/auth/login"),
     ("POST", f"{V}/auth/logout"),
     ("GET", f"{V}/me"),
-    ("POST", f"{V}/sync/push"),  # the ids it may name: sync.scope.own_enrollment_ids and friends
-    ("POST", f"{V}/payments/import"),  # the workers it may pay: sync.scope.payable_workers
+    ("POST", f"{V}/sync/push"),  # the ids it may name: sync.accounts.scope.own_enrollment_ids and friends
+    ("POST", f"{V}/payments/import"),  # the workers it may pay: sync.accounts.scope.payable_workers
     ("POST", f"{V}/registry/import"),  # admin only
     ("POST", f"{V}/reminders/opt-out"),  # the gateway's, signed
     ("GET", "/healthz"),
@@ -459,7 +459,7 @@ def test_pull_brings_exactly_the_agents_records(scene):
             if (scene.ids[table][kind] in pulled) != (AG in who):
                 wrong.append(f"{table} × {kind}")
     if wrong:
-        pytest.xfail("scope of the pull lives in sync/pull.py: " + ", ".join(wrong))
+        pytest.xfail("scope of the pull lives in sync/protocol/pull.py: " + ", ".join(wrong))
 
 
 def test_nik_alone_opens_no_person(scene):

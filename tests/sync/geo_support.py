@@ -1,14 +1,14 @@
-"""Helpers for the geo tests: push visits as an agent through ``sync.push.push`` and read rows back."""
+"""Helpers for the geo tests: push visits as an agent through ``sync.protocol.push.push`` and read rows back."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.clock import current_stamp, now_ms
 from sync.models import User, Visit
 from sync.pii import PiiProtector
-from sync.push import PushOutcome, push
+from sync.protocol.clock import current_stamp, now_ms
+from sync.protocol.push import PushOutcome, push
 from tests.factories import changes, principal_of
 
 HOUR = 3_600_000

@@ -16,9 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from sync.channels import INSTANCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sync.models import Worker, new_id
 from sync.models.outreach import Reminder
+from sync.reminders.channels import INSTANCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from sync.reminders.outbox import reminder_row
 
 SECRET = "gateway-test-secret"

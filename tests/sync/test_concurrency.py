@@ -7,8 +7,8 @@ import threading
 from sqlalchemy.orm import Session
 
 from sync.db import begin_snapshot
-from sync.pull import pull
-from sync.push import push
+from sync.protocol.pull import pull
+from sync.protocol.push import push
 from tests.factories import changes, principal_of, visit
 
 

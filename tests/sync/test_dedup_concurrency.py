@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync.models import Enrollment, Worker
-from sync.push import push
+from sync.protocol.push import push
 from tests.dedup_helpers import TODAY, person
 from tests.factories import changes, principal_of
 

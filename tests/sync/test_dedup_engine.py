@@ -1,4 +1,4 @@
-"""Duplicate resolution inside the push (sync/people.py, sync/dedup/): outcome bands and credits."""
+"""Duplicate resolution inside the push (sync/enrollments/linking.py, duplicates/): outcome bands and credits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from sync.dedup.merge import latest_merge, mark_distinct, merge, unmerge
+from sync.enrollments.duplicates.merge import latest_merge, mark_distinct, merge, unmerge
 from sync.models import Enrollment, Worker
 from sync.models.dedup import DedupDecision, RegistryEntry
 from tests.dedup_helpers import candidates, live_workers, person, push_enrollments, row

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sync.dedup.compare import compare
-from sync.dedup.matcher import person_of
-from sync.dedup.model import decide, load_config
-from sync.dedup.normalize import nik_digits, phone_e164
+from sync.enrollments.duplicates.compare import compare
+from sync.enrollments.duplicates.matcher import person_of
+from sync.enrollments.duplicates.model import decide, load_config
+from sync.enrollments.duplicates.normalize import nik_digits, phone_e164
 
 PAIRS = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "dedup" / "tricky_pairs.json").read_text())
 

@@ -1,10 +1,10 @@
-"""Normalisation rules for duplicate matching (sync/dedup/normalize.py), one behaviour per test."""
+"""Normalisation rules for duplicate matching (sync/enrollments/duplicates/normalize.py), one behaviour per test."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sync.dedup.normalize import name_tokens, nik_birth, nik_digits, phone_e164, phonetic, village_key
+from sync.enrollments.duplicates.normalize import name_tokens, nik_birth, nik_digits, phone_e164, phonetic, village_key
 
 
 def test_nik_keeps_digits_only():

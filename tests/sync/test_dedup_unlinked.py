@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from sync.dedup.rekey import rekey
+from sync.enrollments.duplicates.rekey import rekey
 from sync.models.dedup import UnlinkedEnrollment
-from sync.pull import pull
-from sync.push import push
+from sync.protocol.pull import pull
+from sync.protocol.push import push
 from tests.dedup_helpers import TODAY, live_workers, person, push_enrollments, row
 from tests.factories import changes, principal_of
 

@@ -1,10 +1,10 @@
-"""``sync.validation.digits``: one normaliser of typed digits (NFKC, any Unicode decimal digit as ASCII)."""
+"""``sync.identifiers.digits``: one normaliser of typed digits (NFKC, any Unicode decimal digit as ASCII)."""
 
 from __future__ import annotations
 
 import pytest
 
-from sync.validation.digits import ascii_digits, digit_string
+from sync.identifiers.digits import ascii_digits, digit_string
 
 NIK = "3215011203850001"
 FULL_WIDTH = NIK.translate(str.maketrans("0123456789", "０１２３４５６７８９"))

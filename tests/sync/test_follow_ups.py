@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from sync.clock import now_ms
-from sync.follow_ups import workdays
+from sync.calendar import workdays
 from sync.follow_ups.rules import DEFAULT_RULES, due_time, follow_up_id
 from sync.models import FollowUp
-from sync.push import push
+from sync.protocol.clock import now_ms
+from sync.protocol.push import push
 from tests.factories import changes, enrollment, principal_of, visit
 
 WITA, WIT = "Asia/Makassar", "Asia/Jayapura"

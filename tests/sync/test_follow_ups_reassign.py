@@ -1,15 +1,15 @@
 """A supervisor's reassignment is a deletion on the old agent's phone and a creation on the new one's,
-seen through the real pull (sync.pull.pull); missed follow-ups are stamped so phones see them."""
+seen through the real pull (sync.protocol.pull.pull); missed follow-ups are stamped so phones see them."""
 
 from __future__ import annotations
 
 import pytest
 
-from sync.clock import now_ms
 from sync.errors import InvalidRequest, NotFound
 from sync.follow_ups import manage
 from sync.follow_ups.overdue import mark_missed
-from sync.pull import pull
+from sync.protocol.clock import now_ms
+from sync.protocol.pull import pull
 from tests.factories import changes, principal_of, visit
 
 from .test_follow_ups import do_push, follow_ups

@@ -1,6 +1,6 @@
 """Enrichment of pushed visits (docs/sync.md (tables) visits): province, regency, time zone, branch distance.
 
-Engine-level: visits go through ``sync.push.push`` and are read back from the database.
+Engine-level: visits go through ``sync.protocol.push.push`` and are read back from the database.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import update
 
-from sync.clock import now_ms
-from sync.geo import GeoSettings, configure
 from sync.models import Visit
+from sync.protocol.clock import now_ms
+from sync.visits.settings import GeoSettings, configure
 from tests.factories import visit
 
 from .geo_support import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from sync.pull import pull
+from sync.protocol.pull import pull
 from tests.factories import principal_of, visit
 
 from .geo_support import HOUR, KARAWANG, SURABAYA, at, flags_of, local_morning, push_visits, stored

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from geopy.distance import geodesic
 
-from sync.geo import GeoSettings
 from sync.geo import boundaries as boundaries_module
 from sync.geo.distance import geodesic_km, in_world_range
-from sync.geo.flags import dump_reasons, join_flags, load_reasons
-from sync.geo.sequence import Track, sequence_reasons
 from sync.geo.timezones import PROVINCE_ZONES, ZONES, choose_zone
+from sync.visits.flags import dump_reasons, join_flags, load_reasons
+from sync.visits.sequence import Track, sequence_reasons
+from sync.visits.settings import GeoSettings
 
 
 @pytest.mark.parametrize(

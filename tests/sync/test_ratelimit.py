@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from sync import ratelimit
-from sync.clock import now_ms
+from sync.accounts import ratelimit
 from sync.errors import RateLimited
 from sync.models import RateLimitWindow
+from sync.protocol.clock import now_ms
 
 
 def test_budget_then_rate_limited(session):

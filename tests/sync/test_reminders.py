@@ -7,18 +7,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from sync.channels import Delivery, WebhookChannel, sign
 from sync.db import session_factory
+from sync.identifiers.phone import check_phone
 from sync.models import Worker, new_id
 from sync.models.outreach import Reminder
 from sync.reminders.backoff import retry_delay_ms
+from sync.reminders.channels import Delivery, WebhookChannel, sign
 from sync.reminders.dispatch import claim, dispatch
 from sync.reminders.manage import opt_out
 from sync.reminders.outbox import enqueue
 from sync.reminders.quiet import next_sendable, parse_quiet_hours
 from sync.reminders.settings import DispatchSettings
 from sync.reminders.templates import payment_text, rupiah
-from sync.validation.phone import check_phone
 
 from .reminder_gateway import SECRET, Gateway
 

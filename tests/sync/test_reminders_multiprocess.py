@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sync.clock import now_ms
 from sync.models.outreach import Reminder
+from sync.protocol.clock import now_ms
 from tests.conftest import TEST_KEYS
 
 from .reminder_gateway import SECRET, Gateway, seed_due_reminders

@@ -1,4 +1,4 @@
-"""sync.scope's rules that routes outside the scope matrix use: push references, payments, user management."""
+"""sync.accounts.scope's rules that routes outside the scope matrix use: push references, payments, user management."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync import scope
+from sync.accounts import scope
 from sync.models import Device, User, Worker, new_id
-from sync.push import push
+from sync.protocol.push import push
 from tests.factories import changes, enrollment, make_user, principal_of, valid_nik, visit
 
 

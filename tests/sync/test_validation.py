@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from sync.validation.enrollment import check_enrollment
-from sync.validation.nik import check_nik
-from sync.validation.phone import check_phone
+from sync.enrollments.validation import check_enrollment
+from sync.identifiers.nik import check_nik
+from sync.identifiers.phone import check_phone
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -1,4 +1,4 @@
-"""The map's rollup (``visit_cells``, ``sync.visit_rollup``) stays exact through pushes, and zoomed-out
+"""The map's rollup (``visit_cells``, ``sync.visits.rollup``) stays exact through pushes, and zoomed-out
 views read it without changing any answer.
 
 Every check compares two things that must be equal: the rollup the pushes maintained with one rebuilt
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, select
+from sync.visits.listing import VisitFilters
 
-from sync import visit_queries, visit_rollup
 from sync.models.visit_cells import VisitCell
-from sync.visit_queries import VisitFilters
+from sync.visits import clusters as visit_clusters
+from sync.visits import rollup as visit_rollup
 from tests.factories import principal_of, visit
 
 from .geo_support import BANDUNG, DAY, HOUR, JAKARTA, KARAWANG, SURABAYA, at, flags_of, local_morning, push_visits
@@ -49,7 +50,9 @@ def assert_rollup_fresh(session) -> None:
 
 
 def clusters(session, principal, filters: VisitFilters, zoom: int, *, use_rollup: bool) -> dict:
-    cells = visit_queries.cluster_cells(session, principal=principal, filters=filters, zoom=zoom, use_rollup=use_rollup)
+    cells = visit_clusters.cluster_cells(
+        session, principal=principal, filters=filters, zoom=zoom, use_rollup=use_rollup
+    )
     session.rollback()
     return {(c["row"], c["col"]): c for c in cells}
 
@@ -180,8 +183,8 @@ def test_zoomed_out_views_read_the_rollup(session, world, field):
     Zoomed in, or filtered by flag, the visits are read directly."""
     admin = principal_of(world.admin)
     session.execute(delete(VisitCell))
-    assert visit_queries.cluster_cells(session, principal=admin, filters=VisitFilters(), zoom=5) == []
-    assert visit_queries.cluster_cells(session, principal=admin, filters=VisitFilters(), zoom=11) != []
+    assert visit_clusters.cluster_cells(session, principal=admin, filters=VisitFilters(), zoom=5) == []
+    assert visit_clusters.cluster_cells(session, principal=admin, filters=VisitFilters(), zoom=11) != []
     flagged = VisitFilters(flag="impossible_travel")
-    assert not visit_queries.rollup_can_answer(flagged, 5)
+    assert not visit_clusters.rollup_can_answer(flagged, 5)
     session.rollback()

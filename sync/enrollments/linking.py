@@ -1,0 +1,351 @@
+"""Linking enrolments to canonical workers during a push, with the duplicate-matching engine.
+
+For each enrolment the candidate pool (``sync.enrollments.duplicates.matcher``) gives the workers it resembles. The
+best one decides: **link** (the same person: ``duplicate`` of the person's first valid enrolment, whose
+agent keeps the credit), **review** (a new person for now, with an open candidate for the supervisor;
+the enrolment stays ``verified``), or **new person**. Invalid enrolments only point at a person they
+clearly match and never create one; one that matches nobody waits in ``unlinked_enrollments`` until a
+valid enrolment of its person claims it. NIKs already in the BPJS registry make the enrolment ``duplicate``
+("already a BPU member"). Credits are recomputed for every person touched (``sync.enrollments.duplicates.merge``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from sync.enrollments.duplicates.compare import Person
+from sync.enrollments.duplicates.identity import worker_identity
+from sync.enrollments.duplicates.keys import worker_key_columns
+from sync.enrollments.duplicates.matcher import CandidatePool, Known, Probe, make_probe, person_of
+from sync.enrollments.duplicates.merge import recompute_people
+from sync.enrollments.duplicates.model import LINK, DedupConfig, load_config
+from sync.models import Enrollment, ScopeExit, Worker, new_id
+from sync.models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
+from sync.protocol.context import PushContext
+from sync.protocol.statuses import (
+    DUPLICATE_REASON,
+    GRANTING,
+    REGISTRY_REASON,
+    VERIFIED_REASON,
+    EnrollmentStatus,
+    correction_reason,
+    duplicate_reason,
+)
+from sync.writes import chunked, in_ids, save_rows
+
+VERIFIED, DUPLICATE, NEEDS_CORRECTION = (
+    EnrollmentStatus.VERIFIED,
+    EnrollmentStatus.DUPLICATE,
+    EnrollmentStatus.NEEDS_CORRECTION,
+)
+IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")
+MAX_REVIEW_CANDIDATES = 3
+
+
+@dataclass
+class PushPeople:
+    """Everything duplicate resolution writes for one push, saved in ``finish``."""
+
+    workers: list[dict] = field(default_factory=list)
+    worker_updates: list[dict] = field(default_factory=list)
+    candidates: list[dict] = field(default_factory=list)
+    merges: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)
+    unlinked: dict[str, dict] = field(default_factory=dict)  # enrolment id → its keys, if still unclaimed
+    touched: set[str] = field(default_factory=set)
+
+
+def new_worker_row(
+    ctx: PushContext, row: dict, nik: str, phone_e164: str | None, keys: dict, registry_status: str | None
+) -> dict:
+    """A worker made from its first enrolment; PII encrypted under the worker's own id."""
+    wid = new_id()
+    return {
+        "id": wid,
+        "server_created_at": ctx.stamp,
+        "last_modified": ctx.stamp,
+        "deleted_at": None,
+        "created_by_device": None,
+        "occupation": row["occupation"],
+        "membership_status": registry_status or "registered",
+        "registry_status": registry_status,
+        "enrolled_by_agent_id": ctx.principal.user_id,
+        "enrolled_at": ctx.stamp,
+        **worker_identity(ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=keys),
+    }
+
+
+@dataclass
+class PendingEnrollment:
+    """A pushed enrolment on its way to the database: its row (identity and device columns filled, link
+    columns not yet), the stored row before this push, and what validation found."""
+
+    row: dict
+    prev: dict | None
+    errors: dict[str, list[str]]
+    nik: str
+    phone_e164: str | None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrollment]) -> None:
+    """The one way a push writes its enrolments, in the only order that works:
+
+    probe and load candidates → resolve each (status, person, credit) and stamp its link → let valid ones
+    claim waiting invalid ones → save new and refreshed workers → save the enrolments → write candidates,
+    merges and decisions and recompute every touched person's credit. The rows end as stored.
+    """
+    people = People(session, ctx)
+    probes = [people._probe(p) for p in pending]
+    people._load(probes, {p.row["id"] for p in pending})
+    for item, probe in zip(pending, probes, strict=True):
+        people._resolve(item, probe)
+        _stamp_link(session, ctx, item)
+    rows = {item.row["id"]: item.row for item in pending}
+    people._settle_orphans(rows)
+    people._save_workers()
+    save_rows(session, Enrollment, list(rows.values()), {item.row["id"] for item in pending if item.prev is not None})
+    for rid, values in people._finish().items():  # credits recomputed for every person touched
+        if rid in rows:
+            rows[rid].update(values)
+
+
+def _stamp_link(session: Session, ctx: PushContext, item: PendingEnrollment) -> None:
+    """``valid_since``, ``worker_linked_at`` and, when the person may leave the agent's replica, a scope exit."""
+    row, prev = item.row, item.prev
+    before = prev or {}
+    was_valid = prev is not None and before.get("deleted_at") is None and before["status"] in GRANTING
+    row["valid_since"] = (before["valid_since"] if was_valid else ctx.stamp) if row["status"] in GRANTING else None
+    relinked = prev is None or before.get("deleted_at") is not None or before.get("worker_id") != row["worker_id"]
+    # Becoming valid is what opens the person to the agent (sync.accounts.scope): it counts as a new link.
+    opened = row["status"] in GRANTING and not was_valid
+    row["worker_linked_at"] = ctx.stamp if relinked or opened else before.get("worker_linked_at")
+    left = before.get("worker_id") and (before["worker_id"] != row["worker_id"] or row["status"] not in GRANTING)
+    if left and (relinked or was_valid):
+        # The old person may leave this agent's replica: the pull sends a deletion unless still linked.
+        session.add(
+            ScopeExit(
+                agent_id=ctx.principal.user_id, table_name="workers", record_id=before["worker_id"], stamp=ctx.stamp
+            )
+        )
+
+
+class People:
+    """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key).
+
+    Its steps are private: only ``link_and_save`` drives them, in the one order that works.
+    """
+
+    def __init__(self, session: Session, ctx: PushContext, config: DedupConfig | None = None):
+        self.session, self.ctx = session, ctx
+        self.pool = CandidatePool(session, ctx.pii, config or load_config())
+        self.out = PushPeople()
+        self.registry: dict[str, str] = {}
+        self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first
+
+    def _probe(self, item: PendingEnrollment) -> Probe:
+        row = item.row
+        person: Person = person_of(
+            nik=item.nik,
+            full_name=row.get("full_name"),
+            birth_date=row.get("birth_date"),
+            sex=row.get("sex"),
+            phone_index=self.ctx.pii.blind_index("phone", item.phone_e164),
+            village=row.get("village"),
+        )
+        return make_probe(person, self.ctx.pii)
+
+    def _load(self, probes: list[Probe], pushed_ids: set[str]) -> None:
+        """Candidate workers and unlinked enrolments for every probe, and which NIKs are BPJS members."""
+        self.pushed_ids = pushed_ids
+        self.pool.load(probes, pushed_ids=pushed_ids)
+        niks = sorted({p.keys["nik"] for p in probes if p.keys["nik"]})
+        for part in chunked(niks):
+            rows = self.session.execute(
+                select(RegistryEntry.nik_index, RegistryEntry.membership_status).where(
+                    in_ids(self.session, RegistryEntry.nik_index, part)
+                )
+            )
+            self.registry.update({nik: status for nik, status in rows})
+
+    def _resolve(self, item: PendingEnrollment, probe: Probe) -> None:
+        """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on the row."""
+        self._decide(item.row, item.prev, valid=item.valid, probe=probe, nik=item.nik, phone_e164=item.phone_e164)
+        row = item.row
+        if row["status"] == NEEDS_CORRECTION:
+            row["status_reason"] = correction_reason(item.errors)
+        elif not row.get("status_reason"):
+            row["status_reason"] = VERIFIED_REASON if row["status"] == VERIFIED else DUPLICATE_REASON
+
+    def _decide(
+        self, row: dict, prev: dict | None, *, valid: bool, probe: Probe, nik: str, phone_e164: str | None
+    ) -> None:
+        row.update(status_reason=None, worker_id=None, duplicate_of=None, credited_agent_id=None)
+        linked = prev is not None and prev.get("deleted_at") is None and prev.get("worker_id")
+        if prev is not None and linked and prev["status"] in GRANTING and valid:
+            self._keep(row, prev, nik, phone_e164, probe)
+            return
+        if prev is not None and linked and prev["status"] in GRANTING:
+            self.out.touched.add(prev["worker_id"])  # it may have been the person's first: recompute credit
+        ranked = self.pool.rank(probe)
+        top = ranked[0] if ranked else None
+        if not valid:
+            row["status"] = NEEDS_CORRECTION  # may point at a known person, never creates one
+            if top and top.verdict.outcome == LINK:
+                row["worker_id"] = top.worker.id
+            else:
+                self.pool.add_orphan(row["id"], probe)
+                self.out.unlinked[row["id"]] = {"enrollment_id": row["id"], **worker_key_columns(probe.keys)}
+            return
+        registry = self.registry.get(probe.keys["nik"] or "")
+        if top and top.verdict.outcome == LINK:
+            self._link(row, top, registry)
+        else:
+            self._new_person(row, probe, nik, phone_e164, registry, ranked)
+        self.pool.claim_orphans(probe, row["worker_id"])
+
+    def _keep(self, row: dict, prev: dict, nik: str, phone_e164: str | None, probe: Probe) -> None:
+        """An edit of a linked enrolment keeps its person; the person's source record refreshes it."""
+        for name in ("status", "status_reason", "worker_id", "duplicate_of", "credited_agent_id"):
+            row[name] = prev[name]
+        if prev["status"] == VERIFIED and any(row.get(k) != prev.get(k) for k in IDENTITY):
+            wid = prev["worker_id"]
+            identity = worker_identity(self.ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=probe.keys)
+            self.out.worker_updates.append({"id": wid, "last_modified": self.ctx.stamp, **identity})
+
+    def _link(self, row: dict, top, registry: str | None) -> None:
+        worker: Known = top.worker
+        me = self.ctx.principal
+        row["worker_id"] = worker.id
+        reasons = ", ".join(top.verdict.reasons)
+        if registry or worker.registry_status:
+            row.update(status=DUPLICATE, status_reason=REGISTRY_REASON)
+        elif worker.first and worker.first[0] != row["id"]:
+            row.update(
+                status=DUPLICATE,
+                duplicate_of=worker.first[0],
+                credited_agent_id=worker.first[1],
+                status_reason=duplicate_reason(worker.first[0], reasons),
+            )
+        else:
+            row.update(status=VERIFIED, credited_agent_id=me.user_id)
+            worker.first = (row["id"], me.user_id, me.branch_id)
+        self.out.touched.add(worker.id)
+        cid, mid = new_id(), new_id()
+        self.out.candidates.append(
+            self._candidate(cid, row, None, worker, top.verdict, status="merged") | {"merge_id": mid}
+        )
+        self.out.merges.append(
+            {
+                "id": mid,
+                "survivor_worker_id": worker.id,
+                "absorbed_worker_id": None,
+                "candidate_id": cid,
+                "snapshot": json.dumps({"enrollments": {row["id"]: None}}),
+                "created_at": self.ctx.stamp,
+                "created_by": None,
+                "undone_at": None,
+                "undone_by": None,
+            }
+        )
+        self.out.decisions.append(
+            {
+                "candidate_id": cid,
+                "merge_id": mid,
+                "action": "auto_link",
+                "user_id": None,
+                "at": self.ctx.stamp,
+                "stamp": self.ctx.stamp,
+                "note": f"p={top.verdict.probability:.4f}: {reasons}",
+            }
+        )
+
+    def _new_person(self, row, probe: Probe, nik: str, phone_e164, registry: str | None, ranked) -> None:
+        me = self.ctx.principal
+        worker = new_worker_row(self.ctx, row, nik, phone_e164, probe.keys, registry)
+        self.out.workers.append(worker)
+        row["worker_id"] = worker["id"]
+        if registry:
+            row.update(status=DUPLICATE, status_reason=REGISTRY_REASON)
+            first = None
+        else:
+            row.update(status=VERIFIED, credited_agent_id=me.user_id)
+            first = (row["id"], me.user_id, me.branch_id)
+        self.pool.add(Known(worker["id"], probe.person, first, registry), probe.keys)
+        if registry:
+            return
+        for scored in ranked[:MAX_REVIEW_CANDIDATES]:
+            self.out.candidates.append(self._candidate(new_id(), row, worker["id"], scored.worker, scored.verdict))
+
+    def _candidate(self, cid: str, row: dict, worker_id, other: Known, verdict, status: str = "open") -> dict:
+        return {
+            "id": cid,
+            "enrollment_id": row["id"],
+            "worker_id": worker_id,
+            "other_worker_id": other.id,
+            "other_enrollment_id": other.first[0] if other.first else None,
+            "branch_id": self.ctx.principal.branch_id,
+            "other_branch_id": other.first[2] if other.first else None,
+            "score": round(verdict.probability, 6),
+            "match_weight": round(verdict.weight, 4),
+            "reasons": json.dumps(verdict.reasons + [f"not linked: {b}" for b in verdict.blockers]),
+            "levels": json.dumps(verdict.levels),
+            "status": status,
+            "created_at": self.ctx.stamp,
+            "decided_at": self.ctx.stamp if status != "open" else None,
+            "decided_by": None,
+            "note": None,
+            "merge_id": None,
+        }
+
+    def _settle_orphans(self, rows: dict[str, dict]) -> None:
+        """Give claimed unlinked enrolments their person: this push's rows in place, stored ones by UPDATE.
+
+        The UPDATE only takes enrolments still without a person, so of two concurrent claims the first
+        wins. Their own agents pull the change (``last_modified``) and the person (``worker_linked_at``).
+        """
+        stamp = self.ctx.stamp
+        stored: dict[str, list[str]] = {}
+        for orphan in self.pool.orphans.values():
+            if orphan.claim is None:
+                continue
+            worker_id = orphan.claim[1]
+            self.out.unlinked.pop(orphan.id, None)
+            if orphan.id in rows:
+                rows[orphan.id].update(worker_id=worker_id, worker_linked_at=stamp)
+            else:
+                stored.setdefault(worker_id, []).append(orphan.id)
+        for worker_id, ids in stored.items():
+            self.session.execute(
+                update(Enrollment)
+                .where(Enrollment.id.in_(ids), Enrollment.worker_id.is_(None))
+                .values(worker_id=worker_id, worker_linked_at=stamp, last_modified=stamp)
+            )
+        gone = sorted(self.pushed_ids | {oid for ids in stored.values() for oid in ids})
+        for part in chunked(gone):
+            self.session.execute(delete(UnlinkedEnrollment).where(UnlinkedEnrollment.enrollment_id.in_(part)))
+        if self.out.unlinked:
+            self.session.execute(insert(UnlinkedEnrollment), list(self.out.unlinked.values()))
+
+    def _save_workers(self) -> None:
+        """New and refreshed workers; call before the enrolments are written."""
+        save_rows(self.session, Worker, self.out.workers, set())
+        save_rows(self.session, Worker, self.out.worker_updates, {w["id"] for w in self.out.worker_updates})
+
+    def _finish(self) -> dict[str, dict]:
+        """Write candidates, merges and decisions, recompute credits; returns changed enrolments' fates."""
+        for model, rows in (
+            (DuplicateCandidate, self.out.candidates),
+            (WorkerMerge, self.out.merges),
+            (DedupDecision, self.out.decisions),
+        ):
+            if rows:
+                self.session.execute(insert(model), rows)
+        return recompute_people(self.session, self.out.touched, self.ctx.stamp)

@@ -1,0 +1,1 @@
+"""Indonesian identifiers checked the same way everywhere: NIK, phone numbers, digit strings."""

@@ -1,1 +1,0 @@
-"""Validators for what agents type: NIK, phone numbers, enrolment and visit fields."""
