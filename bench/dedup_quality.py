@@ -38,7 +38,7 @@ from sync.pii import PiiProtector  # noqa: E402
 from sync.protocol.push import push  # noqa: E402
 from tests.factories import changes, make_branch, make_user  # noqa: E402
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "sync" / "dedup" / "weights.json"
+WEIGHTS = Path(__file__).resolve().parents[1] / "sync" / "enrollments" / "duplicates" / "weights.json"
 TODAY = __import__("datetime").date(2025, 6, 1)
 
 
