@@ -20,10 +20,9 @@ from sqlalchemy import func, select
 from sync.models.outreach import Reminder
 from sync.protocol.clock import now_ms
 from tests.conftest import TEST_KEYS
+from tests.sync.reminder_gateway import SECRET, Gateway, seed_due_reminders
 
-from .reminder_gateway import SECRET, Gateway, seed_due_reminders
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, select
-from sync.visits.listing import VisitFilters
 
 from sync.models.visit_cells import VisitCell
 from sync.visits import clusters as visit_clusters
 from sync.visits import rollup as visit_rollup
+from sync.visits.listing import VisitFilters
 from tests.factories import principal_of, visit
 
 from .geo_support import BANDUNG, DAY, HOUR, JAKARTA, KARAWANG, SURABAYA, at, flags_of, local_morning, push_visits

@@ -12,7 +12,7 @@ from sync.enrollments.duplicates.matcher import person_of
 from sync.enrollments.duplicates.model import decide, load_config
 from sync.enrollments.duplicates.normalize import nik_digits, phone_e164
 
-PAIRS = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "dedup" / "tricky_pairs.json").read_text())
+PAIRS = json.loads((Path(__file__).resolve().parents[3] / "fixtures" / "dedup" / "tricky_pairs.json").read_text())
 
 
 def _person(record: dict, pii):

@@ -19,8 +19,7 @@ from sync.reminders.outbox import enqueue
 from sync.reminders.quiet import next_sendable, parse_quiet_hours
 from sync.reminders.settings import DispatchSettings
 from sync.reminders.templates import payment_text, rupiah
-
-from .reminder_gateway import SECRET, Gateway
+from tests.sync.reminder_gateway import SECRET, Gateway
 
 WIT, WITA = "Asia/Jayapura", "Asia/Makassar"
 
