@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sync.accounts import scope
 from sync.accounts.principal import Principal
 from sync.calendar import workdays
+from sync.csv_header import column_positions, missing_columns
 from sync.identifiers.digits import ascii_digits, digit_string
 from sync.models import Worker
 from sync.models.outreach import Payment, Reminder
@@ -33,6 +34,7 @@ COLUMNS = {
     "amount": ("amount", "jumlah", "nominal", "iuran"),
     "paid_at": ("paid_at", "tanggal_bayar", "tgl_bayar", "paid_date"),
 }
+ALIASES = {alias: column for column, names in COLUMNS.items() for alias in names}
 PAYMENT_ZONE = "Asia/Jakarta"  # BPJS reports payment dates without a zone
 # What a payment line may hold: anything else is a typo or a broken export, reported on its line.
 FIRST_MONTH = "2000-01"
@@ -108,17 +110,6 @@ def _paid_at(value: str, *, now: int) -> int:
     return paid_at
 
 
-def _header_map(header: list[str]) -> dict[str, int]:
-    names = [h.strip().lower().lstrip("\ufeff") for h in header]
-    found = {}
-    for key, aliases in COLUMNS.items():
-        for alias in aliases:
-            if alias in names:
-                found[key] = names.index(alias)
-                break
-    return found
-
-
 class PaymentImport:
     """A BPJS payment CSV (``nik, contribution_month, amount, paid_at``), fed in batches by the upload runner.
 
@@ -140,11 +131,8 @@ class PaymentImport:
         }
 
     def header(self, names: list[str]) -> dict[str, list[str]]:
-        self.columns = _header_map(names)
-        missing = [k for k in COLUMNS if k not in self.columns]
-        if missing:
-            return {"header": [f"kolom hilang / missing columns: {', '.join(missing)}"]}
-        return {}
+        self.columns = column_positions(names, ALIASES)
+        return missing_columns(self.columns, COLUMNS)
 
     def add(self, batch: list[tuple[int, list[str]]]) -> list[tuple[int, dict]]:
         errors: list[tuple[int, dict]] = []

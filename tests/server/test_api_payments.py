@@ -13,7 +13,7 @@ from sync.payments.assessment import assess
 from sync.payments.contributions import monthly_contribution, unpaid_streak
 from tests.factories import changes, enrollment
 
-from ..sync.test_follow_ups import ms
+from tests.sync.follow_ups.test_follow_ups import ms
 
 
 def enrol(api, world, nik):

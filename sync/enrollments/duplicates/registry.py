@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from sync.accounts.principal import Principal
+from sync.csv_header import column_positions, missing_columns
 from sync.enrollments.duplicates.merge import recompute_people
 from sync.enrollments.duplicates.normalize import parse_date
 from sync.identifiers.digits import ascii_digits, digit_string
@@ -65,14 +66,8 @@ class RegistryImport:
         self.imported = self.updated = self.members_found = 0
 
     def header(self, names: list[str]) -> dict[str, list[str]]:
-        for i, name in enumerate(names):
-            key = ALIASES.get(name.strip().lower().lstrip("\ufeff"))
-            if key is not None:
-                self.columns.setdefault(key, i)
-        missing = [c for c in REQUIRED if c not in self.columns]
-        if missing:
-            return {"header": [f"kolom hilang / missing columns: {', '.join(missing)}"]}
-        return {}
+        self.columns = column_positions(names, ALIASES)
+        return missing_columns(self.columns, REQUIRED)
 
     def add(self, batch: list[tuple[int, list[str]]]) -> list[tuple[int, dict]]:
         errors: list[tuple[int, dict]] = []
