@@ -1,8 +1,14 @@
-"""Supervisor web pages: login, logout and the visit map (cookie session, CSRF-protected forms).
+"""Supervisor web pages: server-rendered, Bahasa Indonesia by default with English switchable.
 
-The pages read the same JSON API as scripts, with the session cookie instead of a bearer token
-(``session_auth.request_token``). Leaflet and its clustering plugin come from npm at setup time
-(``package.json`` here) and are served from ``node_modules``; nothing from npm is committed.
+- ``views``: login, logout, the language switch; ``assets``: npm libraries and the shipped boundaries
+- ``pages/``: one module per page (dashboard, duplicates, people, flagged visits, follow-ups, reminders,
+  agents, the map, the leaderboard and the admin pages)
+- ``guard`` (who may see a page), ``forms`` (typed input, confirmation, results), ``errors`` (errors as
+  pages), ``security`` (CSRF on every POST, CSP), ``templating`` (what templates use), ``i18n`` and its
+  one catalogue ``messages``; ``session_auth``: the cookie session as a credential for the JSON API too
+
+Leaflet, Leaflet.markercluster and Chart.js come from npm at setup time (``package.json`` here) and are
+served from ``node_modules``; nothing from npm is committed.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 
 def init_app(app: Flask) -> None:
-    """Register the pages (the views module is imported here, so ``server.auth`` may import this package)."""
-    from . import views  # noqa: F401 - attaches the routes to ``bp``
+    """Register the pages (modules are imported here, so ``server.auth`` may import this package)."""
+    from . import assets, errors, pages, security, templating, views  # noqa: F401 - attach routes to ``bp``
 
     # Flask defines SESSION_COOKIE_SAMESITE as None, so setdefault would keep None: set what is unset.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):

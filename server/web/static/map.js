@@ -1,7 +1,8 @@
 /* Visit map: reads /api/v1/visits.geojson for the current view and filters (the cookie session
  * authenticates), draws single visits coloured by outcome (flagged ones ringed in red) clustered by
  * Leaflet.markercluster, or the server's grid clusters when zoomed out; a click opens the visit's details.
- * Works without tiles (offline): the map is a plain background then. */
+ * Works without tiles (offline): the shipped boundaries (boundaries.js) are drawn beneath them. Every
+ * visible string comes from the page's config (cfg.text, cfg.outcomes), in the reader's language. */
 (function () {
   "use strict";
 
@@ -11,7 +12,10 @@
   var summary = document.getElementById("summary");
   var loadError = document.getElementById("load-error");
 
+  var T = cfg.text;
   var map = L.map("map", { minZoom: 3, maxZoom: 19, worldCopyJump: false }).setView([-2.5, 118], 5);
+  window.JangkauBoundaries.addTo(map, cfg.boundaries);
+  map.attributionControl.addAttribution(T.boundaries + " © Cahya DSN (MIT)");
   if (cfg.tileUrl) {
     var tiles = L.tileLayer(cfg.tileUrl, {
       maxZoom: 19,
@@ -98,7 +102,7 @@
 
   function showError(error) {
     loadError.hidden = false;
-    loadError.textContent = "Gagal memuat / failed to load: " + error.message;
+    loadError.textContent = T.load_failed + ": " + error.message;
   }
 
   function visitIcon(props) {
@@ -130,15 +134,15 @@
       var latlng = L.latLng(c[1], c[0]);
       var props = feature.properties;
       if (props.cluster) {
-        var cell = L.marker(latlng, { icon: cellIcon(props), title: props.count + " kunjungan / visits" });
+        var cell = L.marker(latlng, { icon: cellIcon(props), title: props.count + " " + T.visits });
         cell.on("click", function () {
           map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
         });
         cells.addLayer(cell);
       } else {
-        var marker = L.marker(latlng, { icon: visitIcon(props), title: props.outcome || "" });
+        var marker = L.marker(latlng, { icon: visitIcon(props), title: cfg.outcomes[props.outcome] || props.outcome || "" });
         marker.visitId = props.id;
-        marker.bindPopup(el("div", { class: "visit-popup" }, "Memuat… / loading…"), { maxWidth: 320 });
+        marker.bindPopup(el("div", { class: "visit-popup" }, T.loading), { maxWidth: 320 });
         marker.on("click", function () {
           openDetails(marker);
         });
@@ -146,8 +150,8 @@
       }
     });
     points.addLayers(markers);
-    var text = collection.total + " kunjungan / visits";
-    if (collection.clustered) text += " (dikelompokkan / grouped)";
+    var text = collection.total + " " + T.visits;
+    if (collection.clustered) text += " (" + T.grouped + ")";
     summary.textContent = text;
     summary.dataset.total = String(collection.total);
     summary.dataset.clustered = String(collection.clustered);
@@ -187,7 +191,7 @@
         tbody.replaceChildren();
         body.items.forEach(function (item) {
           var row = el("tr", { "data-regency-code": item.regency_code || "" });
-          var name = item.regency ? item.regency + (item.province ? ", " + item.province : "") : "(tanpa wilayah / unknown)";
+          var name = item.regency ? item.regency + (item.province ? ", " + item.province : "") : "(" + T.no_region + ")";
           row.appendChild(el("td", {}, name));
           row.appendChild(el("td", { class: "num" }, item.visits));
           row.appendChild(el("td", { class: "num" }, item.flagged));
@@ -202,7 +206,7 @@
   function localTime(ms, zone) {
     if (ms === null || ms === undefined) return "—";
     try {
-      return new Intl.DateTimeFormat("id-ID", {
+      return new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "id-ID", {
         dateStyle: "medium",
         timeStyle: "short",
         timeZone: zone || undefined,
@@ -214,9 +218,9 @@
 
   function reviewForm(marker, visit, state) {
     var box = el("div", { class: "review" });
-    var note = el("textarea", { rows: "2", placeholder: "Catatan / note", class: "review-note" });
-    var dismiss = el("button", { type: "button", class: "review-dismiss" }, "Abaikan / dismiss");
-    var confirm = el("button", { type: "button", class: "review-confirm" }, "Benar / confirm");
+    var note = el("textarea", { rows: "2", placeholder: T.note, class: "review-note" });
+    var dismiss = el("button", { type: "button", class: "review-dismiss" }, T.dismiss);
+    var confirm = el("button", { type: "button", class: "review-confirm" }, T.confirm);
     function send(decision) {
       api("/visits/" + encodeURIComponent(visit.id) + "/flags/" + encodeURIComponent(state.flag) + "/review", {
         method: "POST",
@@ -240,24 +244,24 @@
 
   function detailsNode(marker, visit) {
     var root = el("div", { class: "visit-popup", "data-visit-id": visit.id });
-    root.appendChild(el("h3", {}, visit.outcome || "—"));
+    root.appendChild(el("h3", {}, cfg.outcomes[visit.outcome] || visit.outcome || "—"));
     var dl = el("dl");
     function row(label, value) {
       dl.appendChild(el("dt", {}, label));
       dl.appendChild(el("dd", {}, value === null || value === undefined || value === "" ? "—" : value));
     }
-    row("Waktu / time", localTime(visit.visited_at, visit.timezone));
-    row("Zona waktu / time zone", visit.timezone);
+    row(T.time, localTime(visit.visited_at, visit.timezone));
+    row(T.zone, visit.timezone);
     var regency = visit.regency;
     if (regency && visit.location_match === "nearest") {
-      regency += " (perkiraan / approximate, " + (visit.location_match_km || 0).toFixed(1) + " km)";
+      regency += " (" + T.approximate + ", " + (visit.location_match_km || 0).toFixed(1) + " km)";
     }
-    row("Kabupaten / regency", regency);
-    row("Provinsi / province", visit.province);
-    row("Agen / agent", cfg.agents[visit.agent_id] || visit.agent_id);
-    row("Akurasi / accuracy", visit.accuracy_m === null ? null : Math.round(visit.accuracy_m) + " m");
+    row(T.regency, regency);
+    row(T.province, visit.province);
+    row(T.agent, cfg.agents[visit.agent_id] || visit.agent_id);
+    row(T.accuracy, visit.accuracy_m === null ? null : Math.round(visit.accuracy_m) + " m");
     row(
-      "Jarak cabang / from branch",
+      T.from_branch,
       visit.distance_from_branch_km === null ? null : visit.distance_from_branch_km.toFixed(1) + " km"
     );
     root.appendChild(dl);
@@ -265,9 +269,9 @@
       var list = el("ul", { class: "flags" });
       visit.flag_states.forEach(function (state) {
         var item = el("li", { class: "flag", "data-flag": state.flag });
-        item.appendChild(el("strong", {}, state.flag));
+        item.appendChild(el("strong", { title: state.flag }, (cfg.flags[state.flag] || state.flag) + " (" + state.flag + ")"));
         item.appendChild(document.createTextNode(" — " + state.reason + " "));
-        item.appendChild(el("span", { class: "flag-status " + state.status }, state.status));
+        item.appendChild(el("span", { class: "flag-status " + state.status }, T["status_" + state.status] || state.status));
         if (state.review) {
           var who = state.review.reviewed_by_username + ", " + localTime(state.review.reviewed_at);
           item.appendChild(el("div", { class: "muted" }, who + (state.review.note ? ": " + state.review.note : "")));
@@ -277,7 +281,7 @@
       });
       root.appendChild(list);
     } else {
-      root.appendChild(el("p", { class: "muted no-flags" }, "Tanpa tanda / no flags"));
+      root.appendChild(el("p", { class: "muted no-flags" }, T.no_flags));
     }
     return root;
   }
