@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,8 +10,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sync.db import configure_engine
-from sync.visits.settings import GeoSettings
-from sync.visits.settings import configure as configure_geo
 
 from . import config as config_module
 from . import log_redaction, pii, web
@@ -25,12 +22,19 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
 
 def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app from environment variables, with ``config`` overriding (tests)."""
-    app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
-    app.config.update(config_module.from_env())
+    """Build the app from environment variables, with ``config`` overriding (tests).
+
+    The environment is read here, once; the engine's settings are parsed from the result, once, and kept
+    in ``app.extensions["jangkau.settings"]`` (``server.config.engine_settings``). A bad value stops the
+    process with a one-line ``ConfigError``.
+    """
+    values = config_module.from_env()
     if config:
-        app.config.update(config)
+        values.update(config)
+    app = Flask(__name__, instance_path=str(values["INSTANCE_DIR"]))
+    app.config.update(values)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+    app.extensions[config_module.SETTINGS_EXTENSION] = config_module.parse_settings(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_redaction.install()
     if app.config["TRUSTED_PROXIES"] > 0:
@@ -53,10 +57,6 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     api.init_app(app)
     app.extensions["jangkau.pii"] = pii.build(app.config)
-    try:
-        configure_geo(GeoSettings.from_mapping(os.environ))
-    except ValueError as exc:
-        raise config_module.ConfigError(f"jangkau: {exc}") from exc
     with app.app_context():
         configure_engine(db.engine)
 

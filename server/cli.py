@@ -6,7 +6,6 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 from cryptography.exceptions import InvalidTag
@@ -255,7 +254,7 @@ COMMANDS = [
 
 def _load_demo_keys() -> None:
     """``jangkau demo`` keeps its keys in instance/jangkau.keys (created once), loaded into the environment."""
-    key_file = Path(config_module.INSTANCE_DIR) / "jangkau.keys"
+    key_file = config_module.instance_dir() / "jangkau.keys"
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         values = PiiProtector.generate_config() | {"JANGKAU_SECRET_KEY": os.urandom(32).hex()}

@@ -6,6 +6,7 @@ runs the same alone (``--once``: one tick, then exit). Any number of instances m
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -21,37 +22,32 @@ from flask.cli import with_appcontext
 from sync.db import session_factory
 from sync.reminders.channels import build_channel
 from sync.reminders.dispatch import TickReport
-from sync.reminders.settings import DEFAULTS, DispatchSettings
+from sync.reminders.settings import DispatchSettings
 from sync.scheduler.tick import tick
 
-from .config import ConfigError
+from .config import ConfigError, engine_settings, parse_dispatch
 from .extensions import db
 from .pii import protector
 
 log = logging.getLogger(__name__)
 
 
-def dispatch_settings(config: Mapping, env: Mapping[str, str] | None = None) -> DispatchSettings:
-    """Settings from app.config (``REMINDER_CHANNEL`` …), else ``JANGKAU_<name>`` in the environment."""
-    env = os.environ if env is None else env
-    values = {}
-    for key in DEFAULTS:
-        value = config.get(key)
-        values[key] = value if value not in (None, "") else env.get(f"JANGKAU_{key}")
+def dispatch_settings(config: Mapping) -> DispatchSettings:
+    """The dispatch part of a config mapping, parsed (``server.config.parse_dispatch``; no environment read).
 
-    try:
-        return DispatchSettings.from_mapping(values)
-    except ValueError as exc:
-        raise ConfigError(f"jangkau: {exc}") from exc
+    Kept for ``server.api.reminders``, which reads the webhook secret through it; an app's own settings,
+    parsed once at its creation, are ``engine_settings(app).dispatch``.
+    """
+    return parse_dispatch(config)
 
 
 class Ticker:
     """Everything one process needs to tick: sessions, channel, keys and its instance name."""
 
     def __init__(self, app: Flask, *, interval_s: float | None = None):
-        self.settings = dispatch_settings(app.config)
+        self.settings: DispatchSettings = engine_settings(app).dispatch  # parsed once, by create_app
         if interval_s:
-            self.settings = DispatchSettings(**{**self.settings.__dict__, "interval_s": interval_s})
+            self.settings = dataclasses.replace(self.settings, interval_s=interval_s)
         try:
             self.channel = build_channel(
                 self.settings.channel,

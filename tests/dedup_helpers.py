@@ -1,4 +1,4 @@
-"""Helpers for duplicate-resolution tests: push enrolments as an agent straight through ``sync.protocol.push``."""
+"""Helpers for duplicate-resolution tests: push enrolments as an agent (``tests.factories.push_as``)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,14 @@ from sqlalchemy.orm import Session
 
 from sync.models import Enrollment, Worker
 from sync.models.dedup import DuplicateCandidate
-from sync.protocol.push import push
-from tests.factories import changes, enrollment, principal_of
+from tests.factories import enrollment, push_as
 
 TODAY = dt.date(2025, 6, 1)
 
 
-def push_enrollments(session: Session, user, pii, *records, last_pulled_at: int = 10**13) -> dict:
-    """Push ``records`` as ``user`` in one transaction and commit; returns the per-record results."""
-    outcome = push(
-        session,
-        principal=principal_of(user),
-        changes=changes(enrollments={"created": list(records)}),
-        last_pulled_at=last_pulled_at,
-        pii=pii,
-        today=TODAY,
-    )
-    session.commit()
+def push_enrollments(session: Session, user, pii, *records) -> dict:
+    """Push ``records`` as created by ``user``, on ``TODAY``, and commit; returns the enrolments' results."""
+    outcome = push_as(session, pii, user, {"enrollments": {"created": list(records)}}, today=TODAY)
     return outcome.results["enrollments"]
 
 

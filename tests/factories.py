@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Session
 from sync.accounts.auth import hash_password
 from sync.accounts.principal import Principal
 from sync.models import Branch, User, new_id
-from sync.protocol.clock import now_ms
+from sync.pii import PiiProtector
+from sync.protocol.clock import current_stamp, now_ms
+from sync.protocol.push import PushOutcome, push
+from sync.settings import EngineSettings
 
 PASSWORD = "rahasia-123"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
@@ -166,6 +170,36 @@ def changes(**tables) -> dict:
     for table, parts in tables.items():
         body[table].update(parts)
     return body
+
+
+def push_as(
+    session: Session,
+    pii: PiiProtector,
+    user: User,
+    body_or_tables: Mapping[str, Mapping[str, list]],
+    *,
+    last_pulled_at: int | None = None,
+    today: dt.date | None = None,
+    settings: EngineSettings | None = None,
+    device_id: str | None = "dev-test",
+) -> PushOutcome:
+    """One push straight through the engine (``sync.protocol.push.push``) as ``user``'s phone, committed.
+
+    ``body_or_tables`` is a body from ``changes`` or only the pushed parts (``{"visits": {"created": [v]}}``);
+    ``changes`` fills in the rest. ``last_pulled_at`` defaults to the clock's current stamp: a phone that has
+    just pulled everything. ``settings`` default to the engine's (``EngineSettings()``).
+    """
+    outcome = push(
+        session,
+        principal=principal_of(user, device_id),
+        changes=changes(**body_or_tables),
+        last_pulled_at=current_stamp(session) if last_pulled_at is None else last_pulled_at,
+        pii=pii,
+        today=today,
+        settings=settings,
+    )
+    session.commit()
+    return outcome
 
 
 class ApiHelper:

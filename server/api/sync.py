@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
@@ -25,6 +25,7 @@ from sync.protocol.sanitize import printable
 
 from ..auth import auth_required, current_principal, limit
 from ..bodies import decode_body, json_body, require_object
+from ..config import engine_settings
 from ..extensions import db
 from ..pii import protector
 from ..unit_of_work import reads, side_transaction, unit_of_work
@@ -144,6 +145,7 @@ def push_changes(args):
                 last_pulled_at=last_pulled_at,
                 pii=protector(),
                 idempotency_key=key,
+                settings=engine_settings(current_app),  # parsed once, when the app was created
             )
             if outcome.replayed:
                 work.discard()  # a replay answers from the stored response and writes nothing

@@ -22,7 +22,7 @@ from sync.enrollments.duplicates.identity import worker_identity
 from sync.enrollments.duplicates.keys import worker_key_columns
 from sync.enrollments.duplicates.matcher import CandidatePool, Known, Probe, make_probe, person_of
 from sync.enrollments.duplicates.merge import recompute_people
-from sync.enrollments.duplicates.model import LINK, DedupConfig, load_config
+from sync.enrollments.duplicates.model import LINK, DedupConfig
 from sync.models import Enrollment, ScopeExit, Worker, new_id
 from sync.models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
 from sync.protocol.context import PushContext
@@ -145,7 +145,7 @@ class People:
 
     def __init__(self, session: Session, ctx: PushContext, config: DedupConfig | None = None):
         self.session, self.ctx = session, ctx
-        self.pool = CandidatePool(session, ctx.pii, config or load_config())
+        self.pool = CandidatePool(session, ctx.pii, config or ctx.settings.dedup)  # the push's model
         self.out = PushPeople()
         self.registry: dict[str, str] = {}
         self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first

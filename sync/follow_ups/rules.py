@@ -1,8 +1,9 @@
 """Visit outcomes → follow-ups for the agent, inside the push's transaction and with its stamp.
 
-Defaults (configurable through ``configure``): ``interested`` → revisit in 3 days, ``not_home`` → revisit
-the next working day, ``follow_up`` → nothing (the agent made one on the phone), ``enrolled`` → monthly
-payment reminders (planned by ``sync.payments``) and pending revisits cancelled, ``refused`` → nothing.
+A push applies ``ctx.settings.follow_up_rules``; the defaults (``DEFAULT_RULES``): ``interested`` → revisit
+in 3 days, ``not_home`` → revisit the next working day, ``follow_up`` → nothing (the agent made one on the
+phone), ``enrolled`` → monthly payment reminders (planned by ``sync.payments``) and pending revisits
+cancelled, ``refused`` → nothing.
 A server-made follow-up's id derives from the visit id and the kind, so replaying a push never makes a
 second one.
 """
@@ -10,8 +11,10 @@ second one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
@@ -19,8 +22,10 @@ from sqlalchemy.orm import Session
 from sync.accounts import scope
 from sync.calendar import workdays
 from sync.models import Branch, FollowUp, Visit
-from sync.protocol.context import PushContext
 from sync.writes import chunked, in_ids, load_by_ids
+
+if TYPE_CHECKING:  # sync.settings holds the rules and sync.protocol.context the settings
+    from sync.protocol.context import PushContext
 
 MAX_VISIT_AGE_MS = 30 * 86_400_000  # a phone clock further off than this is not trusted as the base time
 
@@ -34,21 +39,16 @@ class Rule:
     days: int = 0
 
 
-DEFAULT_RULES: dict[str, Rule] = {
-    "interested": Rule("revisit", "days", 3),
-    "not_home": Rule("revisit", "next_working_day"),
-    "follow_up": Rule(mode="none"),
-    "enrolled": Rule(mode="none"),
-    "refused": Rule(mode="none"),
-    "already_member": Rule(mode="none"),
-}
-RULES: dict[str, Rule] = dict(DEFAULT_RULES)
-
-
-def configure(rules: dict[str, Rule] | None) -> None:
-    """Replace the outcome rules (programme rules change); ``None`` restores the defaults."""
-    RULES.clear()
-    RULES.update(DEFAULT_RULES if rules is None else rules)
+DEFAULT_RULES: Mapping[str, Rule] = MappingProxyType(
+    {
+        "interested": Rule("revisit", "days", 3),
+        "not_home": Rule("revisit", "next_working_day"),
+        "follow_up": Rule(mode="none"),
+        "enrolled": Rule(mode="none"),
+        "refused": Rule(mode="none"),
+        "already_member": Rule(mode="none"),
+    }
+)
 
 
 def follow_up_id(visit_id: str, kind: str) -> str:
@@ -102,12 +102,13 @@ def _apply_rules(session: Session, ctx: PushContext, visits: list[dict]) -> None
     # Enrichment may have filled zone columns after the rows were built: read them back.
     stored = load_by_ids(session, Visit, [v["id"] for v in visits], Visit.id, Visit.timezone, Visit.province_code)
     zone_of_branch = branch_zone(session, ctx.principal.branch_id)
+    rules = ctx.settings.follow_up_rules
     wanted: dict[str, dict] = {}
     unwanted: list[str] = []
     for visit in visits:
         if visit.get("deleted_at") is not None:
             continue
-        rule = RULES.get(visit.get("outcome") or "", Rule())
+        rule = rules.get(visit.get("outcome") or "", Rule())
         made = {follow_up_id(visit["id"], kind) for kind in ("revisit", "payment_reminder", "document_collection")}
         updated = "server_created_at" not in visit  # an existing visit: its outcome may have changed
         if rule.mode == "none":

@@ -1,4 +1,4 @@
-"""What every step of one push needs to know: who pushes, the stamp, the keys, today's date."""
+"""What every step of one push needs to know: who pushes, the stamp, the keys, today's date, the settings."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sync.accounts.principal import Principal
 from sync.pii import PiiProtector
+from sync.settings import EngineSettings
 
 
 @dataclass
@@ -34,6 +35,8 @@ class PushContext:
     last_pulled_at: int
     today: dt.date = field(default_factory=dt.date.today)
     branch_location: tuple[float, float] | None = None
+    # Geo thresholds, the matching model and the follow-up rules the server parsed at start-up.
+    settings: EngineSettings = field(default_factory=EngineSettings)
     applied: Applied = field(default_factory=Applied)
     pushed: dict[str, set[str]] = field(default_factory=dict)  # table → ids this push creates or updates
 

@@ -21,6 +21,7 @@ from sync.protocol.changes import ParsedPush, parse_changes
 from sync.protocol.clock import next_stamp
 from sync.protocol.context import PushContext
 from sync.protocol.statuses import RecordStatus
+from sync.settings import EngineSettings
 from sync.writes import chunked, load_by_ids
 
 MODELS: dict[str, type[Enrollment] | type[Visit] | type[FollowUp]] = {
@@ -118,8 +119,13 @@ def push(
     pii: PiiProtector,
     idempotency_key: str | None = None,
     today: dt.date | None = None,
+    settings: EngineSettings | None = None,
 ) -> PushOutcome:
-    """Apply a WatermelonDB push for an agent and return per-record results."""
+    """Apply a WatermelonDB push for an agent and return per-record results.
+
+    ``settings`` are the engine's (geo thresholds, matching model, follow-up rules), parsed once by the
+    caller; without them the defaults apply (``EngineSettings()``).
+    """
     require_agent(principal)
     parsed = parse_changes(changes)
     stamp = next_stamp(session)
@@ -137,6 +143,7 @@ def push(
         last_pulled_at=last_pulled_at,
         today=today or dt.date.today(),
         branch_location=(branch.latitude, branch.longitude) if branch else None,
+        settings=settings if settings is not None else EngineSettings(),
     )
     results: dict[str, dict[str, dict]] = {t: dict(v) for t, v in parsed.rejected.items()}
     loaded = _load_own(session, ctx, parsed, results)

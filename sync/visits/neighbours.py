@@ -28,7 +28,7 @@ from sync.protocol.context import PushContext
 from sync.visits.enrich import enrich_visits
 from sync.visits.flags import SEQUENCE_FLAGS, Reasons, dump_reasons, join_flags, load_reasons, split_flags
 from sync.visits.sequence import Track, day_numbers, sequence_reasons
-from sync.visits.settings import GeoSettings, current_settings
+from sync.visits.settings import GeoSettings
 from sync.writes import load_by_ids
 
 _WINDOW_COLUMNS = (
@@ -50,8 +50,9 @@ def process_pushed_visits(
     settings: GeoSettings | None = None,
 ) -> None:
     """Fill the server columns and flags of a push's visit rows in place (before they are written),
-    and re-flag the agent's stored visits whose sequence flags the push changes."""
-    settings = settings or current_settings()
+    and re-flag the agent's stored visits whose sequence flags the push changes. The thresholds are the
+    push's (``ctx.settings.geo``) unless ``settings`` are given."""
+    settings = settings or ctx.settings.geo
     received = []
     for row in rows:
         before = existing.get(row["id"]) or {}
@@ -83,7 +84,7 @@ def refresh_after_delete(session: Session, ctx: PushContext) -> None:
         r["visited_at"] for r in rows.values() if r["agent_id"] == ctx.principal.user_id and r["visited_at"] is not None
     ]
     if times:
-        resequence(session, ctx, current_settings(), [], times)
+        resequence(session, ctx, ctx.settings.geo, [], times)
 
 
 def on_track(row: dict, settings: GeoSettings) -> bool:

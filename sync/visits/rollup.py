@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sync.models import Visit
 from sync.models.visit_cells import VisitCell
 from sync.protocol.context import PushContext
+from sync.visits.settings import GeoSettings
 from sync.writes import chunked, load_by_ids
 
 DAY_MS = 86_400_000
@@ -125,10 +126,8 @@ def rebuild(session: Session) -> None:
     session.execute(insert(VisitCell).from_select(_TARGET, _rollup_select(session, [])))
 
 
-def _margin_ms() -> int:
-    from sync.visits.settings import current_settings
-
-    return max(MARGIN_DAYS * DAY_MS, current_settings().reach_ms + DAY_MS)
+def _margin_ms(settings: GeoSettings) -> int:
+    return max(MARGIN_DAYS * DAY_MS, settings.reach_ms + DAY_MS)
 
 
 def after_push(session: Session, ctx: PushContext) -> None:
@@ -150,7 +149,7 @@ def after_push(session: Session, ctx: PushContext) -> None:
                 times[row["agent_id"]].append(row["visited_at"])
     if not times:
         return
-    margin = _margin_ms()
+    margin = _margin_ms(ctx.settings.geo)
     refresh_ranges(
         session,
         [(a, (min(ts) - margin) // DAY_MS, (max(ts) + margin) // DAY_MS) for a, ts in times.items()],

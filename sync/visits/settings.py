@@ -1,7 +1,8 @@
 """Every threshold of the visit checks in one frozen object, so a deployment tunes them in one place.
 
-The defaults follow docs/domain.md (regions). ``configure`` replaces the process-wide settings (the server
-may call it at start-up with ``GeoSettings.from_mapping``); tests pass their own or configure and restore.
+The defaults follow docs/domain.md (regions). The server reads ``JANGKAU_GEO_*`` once at start-up
+(``GeoSettings.from_mapping``) and hands the result to the engine in ``sync.settings.EngineSettings.geo``;
+the push reads it from ``PushContext.settings``. Tests pass their own.
 """
 
 from __future__ import annotations
@@ -93,17 +94,3 @@ class GeoSettings:
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"{prefix}{f.name.upper()} must be a number, got {raw!r}") from exc
         return cls(**changes)
-
-
-_current = GeoSettings()
-
-
-def current_settings() -> GeoSettings:
-    return _current
-
-
-def configure(settings: GeoSettings) -> GeoSettings:
-    """Use ``settings`` from now on in this process; returns the previous ones (to restore them)."""
-    global _current
-    previous, _current = _current, settings
-    return previous

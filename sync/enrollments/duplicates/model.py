@@ -2,7 +2,8 @@
 
 Weights are ``log2(m / u)``: ``m`` = P(level | same person), ``u`` = P(level | different people among
 blocked candidate pairs). They are fitted on the labelled synthetic set (``bench/dedup_quality.py
---fit``) and stored in ``weights.json``; ``JANGKAU_DEDUP_CONFIG`` may point at another file. A false
+--fit``) and stored in ``weights.json``; the server reads another file named by ``JANGKAU_DEDUP_CONFIG``
+once, at start-up (``read_config``), and hands the model to the engine in ``EngineSettings.dedup``. A false
 merge is worse than a miss, so on top of the probability, auto-linking is refused when the sexes
 differ, the names are far apart, or two complete NIKs are plainly different: those go to review.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -64,15 +64,33 @@ class DedupConfig:
         }
 
 
-@lru_cache(maxsize=4)
-def _load(path: str | None) -> DedupConfig:
-    text = Path(path).read_text() if path else resources.files(__package__).joinpath("weights.json").read_text()
-    return DedupConfig.from_dict(json.loads(text))
+@lru_cache(maxsize=1)
+def _load() -> DedupConfig:
+    return DedupConfig.from_dict(json.loads(resources.files(__package__).joinpath("weights.json").read_text()))
 
 
-def load_config() -> DedupConfig:
-    """The configured model: ``JANGKAU_DEDUP_CONFIG`` (a JSON path) or the shipped ``weights.json``."""
-    return _load(os.environ.get("JANGKAU_DEDUP_CONFIG") or None)
+def shipped_config() -> DedupConfig:
+    """The model shipped beside this module (``weights.json``), read once per process (``bench/dedup_quality.py
+    --fit`` rewrites the file and clears ``_load``'s cache)."""
+    return _load()
+
+
+def read_config(path: str | Path) -> DedupConfig:
+    """The model in the JSON file at ``path``; ValueError with a one-line reason when it cannot be used."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"{str(path)!r} is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{str(path)!r} must hold a JSON object")
+    try:
+        return DedupConfig.from_dict(data)
+    except KeyError as exc:
+        raise ValueError(f"{str(path)!r} lacks {exc.args[0]!r}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{str(path)!r} is not a usable model: {exc}") from exc
 
 
 @dataclass

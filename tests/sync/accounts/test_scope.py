@@ -9,14 +9,7 @@ from sqlalchemy.orm import Session
 
 from sync.accounts import scope
 from sync.models import Device, User, Worker, new_id
-from sync.protocol.push import push
-from tests.factories import changes, enrollment, make_user, principal_of, valid_nik, visit
-
-
-def _push(session: Session, pii, user, **tables) -> dict:
-    outcome = push(session, principal=principal_of(user), changes=changes(**tables), last_pulled_at=10**13, pii=pii)
-    session.commit()
-    return outcome.results
+from tests.factories import enrollment, make_user, principal_of, push_as, valid_nik, visit
 
 
 def _person(name: str, year: int, serial: int) -> dict:
@@ -40,18 +33,22 @@ def _world(session: Session, world, pii) -> dict:
         ("gone", world.agent_a, _person("Rina Marlina", 1980, 14)),
     ):
         v = visit(outcome="refused")
-        results = _push(session, pii, user, enrollments={"created": [person]}, visits={"created": [v]})
+        body = {"enrollments": {"created": [person]}, "visits": {"created": [v]}}
+        results = push_as(session, pii, user, body).results
         ids[key] = {
             "e": person["id"],
             "v": v["id"],
             "w": results["enrollments"][person["id"]]["worker_id"],
             "p": person,
         }
-    _push(
-        session, pii, world.agent_a, enrollments={"deleted": [ids["gone"]["e"]]}, visits={"deleted": [ids["gone"]["v"]]}
+    push_as(
+        session,
+        pii,
+        world.agent_a,
+        {"enrollments": {"deleted": [ids["gone"]["e"]]}, "visits": {"deleted": [ids["gone"]["v"]]}},
     )
     probe = enrollment(nik=ids["a1"]["p"]["nik"], full_name=None, birth_date=None, sex=None, phone=None, village=None)
-    _push(session, pii, world.agent_c, enrollments={"created": [probe]})
+    push_as(session, pii, world.agent_c, {"enrollments": {"created": [probe]}})
     ids["probe"] = probe["id"]
     return ids
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from sync.calendar import workdays
-from sync.follow_ups.rules import DEFAULT_RULES, due_time, follow_up_id
+from sync.follow_ups.rules import DEFAULT_RULES, Rule, due_time, follow_up_id
 from sync.models import FollowUp
 from sync.protocol.clock import now_ms
-from sync.protocol.push import push
-from tests.factories import changes, enrollment, principal_of, visit
+from sync.settings import EngineSettings
+from tests.factories import changes, enrollment, push_as, visit
 
 WITA, WIT = "Asia/Makassar", "Asia/Jayapura"
 
@@ -23,18 +23,6 @@ def ms(year, month, day, hour=0, minute=0, tz="Asia/Jakarta") -> int:
 
 def local(value: int, tz: str) -> dt.datetime:
     return workdays.to_local(value, tz)
-
-
-def do_push(session, pii, user, body, last_pulled_at=None):
-    outcome = push(
-        session,
-        principal=principal_of(user),
-        changes=body,
-        last_pulled_at=last_pulled_at if last_pulled_at is not None else now_ms() + 10_000_000,
-        pii=pii,
-    )
-    session.commit()
-    return outcome
 
 
 def follow_ups(session, **where):
@@ -53,7 +41,7 @@ def assert_working_time(value: int, tz: str) -> None:
 def test_interested_gives_a_revisit_three_days_later_in_working_hours(session, pii, world):
     """interested → one revisit for the agent, due about 3 days after the visit, 08:00–17:00 on a working day."""
     v = visit(outcome="interested", visited_at=now_ms() - 3_600_000)
-    do_push(session, pii, world.agent_a, changes(visits={"created": [v]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [v]}))
     [made] = follow_ups(session, visit_id=v["id"])
     assert made.id == follow_up_id(v["id"], "revisit") and made.kind == "revisit" and made.status == "scheduled"
     assert made.assigned_agent_id == world.agent_a.id and made.branch_id == world.karawang.id
@@ -64,7 +52,7 @@ def test_interested_gives_a_revisit_three_days_later_in_working_hours(session, p
 
 def test_not_home_gives_a_revisit_on_the_next_working_day(session, pii, world):
     v = visit(outcome="not_home", visited_at=now_ms() - 60_000)
-    do_push(session, pii, world.agent_a, changes(visits={"created": [v]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [v]}))
     [made] = follow_ups(session, visit_id=v["id"])
     visit_day = local(v["visited_at"], "Asia/Jakarta").date()
     assert local(made.due_at, "Asia/Jakarta").date() >= workdays.next_working_day(visit_day)
@@ -74,16 +62,16 @@ def test_not_home_gives_a_revisit_on_the_next_working_day(session, pii, world):
 def test_follow_up_refused_and_enrolled_outcomes_make_no_server_follow_up(session, pii, world):
     """follow_up: the agent made its own on the phone, so the server adds none; refused/enrolled: none."""
     visits = [visit(outcome=o) for o in ("follow_up", "refused", "enrolled", "already_member")]
-    do_push(session, pii, world.agent_a, changes(visits={"created": visits}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": visits}))
     assert follow_ups(session) == []
 
 
 def test_replaying_a_push_never_makes_a_second_follow_up(session, pii, world):
     v = visit(outcome="interested")
     body = changes(visits={"created": [v]})
-    do_push(session, pii, world.agent_a, body)
+    push_as(session, pii, world.agent_a, body)
     first = follow_ups(session)
-    do_push(session, pii, world.agent_a, body)  # the response was lost: the phone sends it again
+    push_as(session, pii, world.agent_a, body)  # the response was lost: the phone sends it again
     again = follow_ups(session)
     assert [f.id for f in again] == [f.id for f in first] and again[0].last_modified == first[0].last_modified
 
@@ -93,15 +81,15 @@ def test_an_agent_made_follow_up_for_the_visit_is_not_duplicated(session, pii, w
 
     v = visit(outcome="interested")
     mine = follow_up(visit_id=v["id"], kind="revisit")
-    do_push(session, pii, world.agent_a, changes(visits={"created": [v]}, follow_ups={"created": [mine]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [v]}, follow_ups={"created": [mine]}))
     assert [f.id for f in follow_ups(session)] == [mine["id"]]
 
 
 def test_changed_outcome_cancels_the_server_follow_up(session, pii, world):
     v = visit(outcome="interested")
-    do_push(session, pii, world.agent_a, changes(visits={"created": [v]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [v]}))
     refused = v | {"outcome": "refused", "_status": "updated"}
-    do_push(session, pii, world.agent_a, changes(visits={"updated": [refused]}))
+    push_as(session, pii, world.agent_a, changes(visits={"updated": [refused]}))
     [made] = follow_ups(session)
     assert made.status == "cancelled"
 
@@ -109,26 +97,25 @@ def test_changed_outcome_cancels_the_server_follow_up(session, pii, world):
 def test_enrolment_cancels_pending_revisits_with_a_stamp(session, pii, world):
     """The worker enrols on the revisit: the scheduled revisit of the first visit is cancelled and re-stamped."""
     first = visit(outcome="interested")
-    do_push(session, pii, world.agent_a, changes(visits={"created": [first]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [first]}))
     [revisit] = follow_ups(session)
     stamp_before = revisit.last_modified
     e = enrollment(visit_id=first["id"])
-    do_push(session, pii, world.agent_a, changes(enrollments={"created": [e]}))
+    push_as(session, pii, world.agent_a, changes(enrollments={"created": [e]}))
     session.expire_all()
     [revisit] = follow_ups(session)
     assert revisit.status == "cancelled" and revisit.last_modified > stamp_before
 
 
 def test_rules_are_configurable(session, pii, world):
-    from sync.follow_ups import rules
-
-    rules.configure({**DEFAULT_RULES, "refused": rules.Rule("revisit", "days", 30)})
-    try:
-        v = visit(outcome="refused")
-        do_push(session, pii, world.agent_a, changes(visits={"created": [v]}))
-        assert len(follow_ups(session, visit_id=v["id"])) == 1
-    finally:
-        rules.configure(None)
+    """The push applies the rules it is given: here refused → a revisit in 30 days."""
+    settings = EngineSettings(follow_up_rules={**DEFAULT_RULES, "refused": Rule("revisit", "days", 30)})
+    v = visit(outcome="refused")
+    push_as(session, pii, world.agent_a, changes(visits={"created": [v]}), settings=settings)
+    assert len(follow_ups(session, visit_id=v["id"])) == 1
+    w = visit(outcome="refused")
+    push_as(session, pii, world.agent_a, changes(visits={"created": [w]}))  # the defaults again: nothing
+    assert follow_ups(session, visit_id=w["id"]) == []
 
 
 def test_revisit_skips_christmas_and_cuti_bersama_in_wita():

@@ -10,9 +10,9 @@ from sync.follow_ups import manage
 from sync.follow_ups.overdue import mark_missed
 from sync.protocol.clock import now_ms
 from sync.protocol.pull import pull
-from tests.factories import changes, principal_of, visit
+from tests.factories import changes, principal_of, push_as, visit
 
-from .test_follow_ups import do_push, follow_ups
+from .test_follow_ups import follow_ups
 
 
 def pulled(session, pii, user, since):
@@ -22,7 +22,7 @@ def pulled(session, pii, user, since):
 
 
 def test_reassign_is_a_deletion_for_the_old_agent_and_a_creation_for_the_new(session, pii, world):
-    do_push(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
     [fu] = follow_ups(session)
     a_first = pulled(session, pii, world.agent_a, None)
     assert [r["id"] for r in a_first["changes"]["follow_ups"]["created"]] == [fu.id]
@@ -47,7 +47,7 @@ def test_reassign_is_a_deletion_for_the_old_agent_and_a_creation_for_the_new(ses
 
 
 def test_reassigning_back_is_not_a_deletion_for_the_returning_agent(session, pii, world):
-    do_push(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
     [fu] = follow_ups(session)
     since = pulled(session, pii, world.agent_a, None)["timestamp"]
     spv = principal_of(world.supervisor)
@@ -60,7 +60,7 @@ def test_reassigning_back_is_not_a_deletion_for_the_returning_agent(session, pii
 
 
 def test_supervisor_cannot_reach_other_branches(session, pii, world):
-    do_push(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
     [fu] = follow_ups(session)
     with pytest.raises(NotFound):
         manage.change_follow_up(
@@ -76,7 +76,7 @@ def test_supervisor_cannot_reach_other_branches(session, pii, world):
 
 
 def test_reschedule_snaps_into_working_hours_and_reopens_missed(session, pii, world):
-    do_push(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="interested")]}))
     [fu] = follow_ups(session)
     assert mark_missed(session, now=fu.due_at + 25 * 3_600_000, grace_ms=24 * 3_600_000) == 1
     session.commit()
@@ -94,7 +94,7 @@ def test_reschedule_snaps_into_working_hours_and_reopens_missed(session, pii, wo
 
 
 def test_missed_follow_ups_are_stamped_for_phones(session, pii, world):
-    do_push(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="not_home")]}))
+    push_as(session, pii, world.agent_a, changes(visits={"created": [visit(outcome="not_home")]}))
     [fu] = follow_ups(session)
     since = pulled(session, pii, world.agent_a, None)["timestamp"]
     assert mark_missed(session, now=fu.due_at + 1000, grace_ms=24 * 3_600_000) == 0  # still within grace

@@ -1,4 +1,4 @@
-"""Helpers for the geo tests: push visits as an agent through ``sync.protocol.push.push`` and read rows back."""
+"""Helpers for the geo tests: push visits as an agent (``tests.factories.push_as``) and read rows back."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session
 
 from sync.models import User, Visit
 from sync.pii import PiiProtector
-from sync.protocol.clock import current_stamp, now_ms
-from sync.protocol.push import PushOutcome, push
-from tests.factories import changes, principal_of
+from sync.protocol.clock import now_ms
+from sync.protocol.push import PushOutcome
+from sync.settings import EngineSettings
+from tests.factories import push_as
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -34,12 +35,11 @@ def push_visits(
     created: list[dict] = (),
     updated: list[dict] = (),
     deleted: list[str] = (),
+    settings: EngineSettings | None = None,
 ) -> PushOutcome:
-    """One committed push of visits, as a phone that has just pulled everything."""
-    body = changes(visits={"created": list(created), "updated": list(updated), "deleted": list(deleted)})
-    outcome = push(session, principal=principal_of(agent), changes=body, last_pulled_at=current_stamp(session), pii=pii)
-    session.commit()
-    return outcome
+    """One committed push of visits, as a phone that has just pulled everything; ``settings`` for other thresholds."""
+    visits = {"created": list(created), "updated": list(updated), "deleted": list(deleted)}
+    return push_as(session, pii, agent, {"visits": visits}, settings=settings)
 
 
 def stored(session: Session, visit_id: str) -> dict:

@@ -1,17 +1,18 @@
 """Plausibility flags on visits (docs/sync.md (tables) ``visits.flags``, docs/domain.md (regions)): for each flag, one
-push that must raise it and one that must not. Thresholds are the defaults of ``sync.geo.GeoSettings``.
+push that must raise it and one that must not. Thresholds are the defaults of
+``sync.visits.settings.GeoSettings`` unless a test pushes with its own ``EngineSettings``.
 """
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import update
 
 from sync.models import Visit
 from sync.protocol.clock import now_ms
-from sync.visits.settings import GeoSettings, configure
+from sync.settings import EngineSettings
+from sync.visits.settings import GeoSettings
 from tests.factories import visit
 
 from .geo_support import (
@@ -27,14 +28,6 @@ from .geo_support import (
     push_visits,
     stored,
 )
-
-
-@pytest.fixture
-def geo_settings():
-    """Swap the process-wide thresholds for one test and put the previous ones back."""
-    previous = configure(GeoSettings())
-    yield configure
-    configure(previous)
 
 
 def reasons_of(session, visit_id: str) -> dict:
@@ -163,12 +156,12 @@ def test_impossible_travel_ignores_other_agents(session, world, pii):
     assert "impossible_travel" not in flags_of(session, a["id"]) | flags_of(session, b["id"])
 
 
-def test_impossible_travel_speed_is_configurable(session, world, pii, geo_settings):
+def test_impossible_travel_speed_is_configurable(session, world, pii):
     """With a 40 km/h limit, Karawang to Jakarta in an hour becomes impossible."""
-    geo_settings(GeoSettings(max_speed_kmh=40))
+    slow = EngineSettings(geo=GeoSettings(max_speed_kmh=40))
     t = local_morning()
     a, b = visit(visited_at=t, **at(KARAWANG)), visit(visited_at=t + HOUR, **at(JAKARTA))
-    push_visits(session, pii, world.agent_a, created=[a, b])
+    push_visits(session, pii, world.agent_a, created=[a, b], settings=slow)
     assert "impossible_travel" in flags_of(session, a["id"]) & flags_of(session, b["id"])
 
 
@@ -228,11 +221,11 @@ def test_not_far_from_branch_within_150_km(session, world, pii):
     assert 50 < stored(session, v["id"])["distance_from_branch_km"] < 100
 
 
-def test_far_from_branch_distance_is_configurable(session, world, pii, geo_settings):
+def test_far_from_branch_distance_is_configurable(session, world, pii):
     """With a 50 km limit the same Bandung visit is far_from_branch."""
-    geo_settings(GeoSettings(far_from_branch_km=50))
+    near = EngineSettings(geo=GeoSettings(far_from_branch_km=50))
     v = visit(**at(BANDUNG))
-    push_visits(session, pii, world.agent_a, created=[v])
+    push_visits(session, pii, world.agent_a, created=[v], settings=near)
     assert flags_of(session, v["id"]) == {"far_from_branch"}
 
 
