@@ -130,7 +130,11 @@ def seed_demo_command(agents_per_branch: int, visits_per_agent: int) -> None:
     """Demo branches, agents, supervisors, visits and enrolments; prints the logins."""
     try:
         logins = seed_demo(
-            db.session, protector(), agents_per_branch=agents_per_branch, visits_per_agent=visits_per_agent
+            db.session,
+            protector(),
+            agents_per_branch=agents_per_branch,
+            visits_per_agent=visits_per_agent,
+            settings=config_module.engine_settings(current_app),
         )
     except ValueError as exc:
         db.session.rollback()

@@ -15,6 +15,7 @@ from sync.accounts.users import create_branch, create_user
 from sync.models import Branch, User, new_id
 from sync.pii import PiiProtector
 from sync.protocol.push import push
+from sync.settings import EngineSettings
 
 DEMO_PASSWORD = "jangkau-demo-123"
 
@@ -85,7 +86,13 @@ def _enrollment_and_visit(fake: Faker, rng: random.Random, branch: tuple, now_ms
 
 
 def seed_demo(
-    session: Session, pii: PiiProtector, *, agents_per_branch: int = 3, visits_per_agent: int = 25, seed: int = 7
+    session: Session,
+    pii: PiiProtector,
+    *,
+    agents_per_branch: int = 3,
+    visits_per_agent: int = 25,
+    seed: int = 7,
+    settings: EngineSettings | None = None,
 ) -> list[DemoLogin]:
     """Branches, an admin, a supervisor and agents per branch, and each agent's synced field work."""
     if session.execute(select(User.id).where(User.username == "admin")).first():
@@ -135,6 +142,7 @@ def seed_demo(
                 principal=principal,
                 pii=pii,
                 last_pulled_at=0,
+                settings=settings,
                 changes={
                     "enrollments": {"created": enrollments, "updated": [], "deleted": []},
                     "visits": {"created": visits, "updated": [], "deleted": []},

@@ -23,9 +23,9 @@ from sync.reminders.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, p
 
 from ..auth import auth_required, current_principal
 from ..bodies import check_nul_in_body
+from ..config import engine_settings
 from ..extensions import db
 from ..pii import protector
-from ..scheduler import dispatch_settings
 from ..unit_of_work import reads, writes
 
 blp = Blueprint("reminders", __name__, url_prefix="/api/v1", description="Reminders and their dispatch")
@@ -73,7 +73,7 @@ def _gateway_authenticated() -> None:
     Anything else (no secret configured, a header missing, malformed or with non-ASCII bytes, a stale
     timestamp, a wrong signature) is 401, decided before the body is looked at.
     """
-    secret = dispatch_settings(current_app.config).webhook_secret
+    secret = engine_settings(current_app).dispatch.webhook_secret
     raw_timestamp = request.headers.get(TIMESTAMP_HEADER)
     timestamp = parse_timestamp(raw_timestamp)
     if timestamp is None or not fresh(timestamp):

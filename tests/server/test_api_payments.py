@@ -12,7 +12,6 @@ from sync.models.outreach import Payment, Reminder
 from sync.payments.assessment import assess
 from sync.payments.contributions import monthly_contribution, unpaid_streak
 from tests.factories import changes, enrollment
-
 from tests.sync.follow_ups.test_follow_ups import ms
 
 
