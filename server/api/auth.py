@@ -1,18 +1,20 @@
-"""Login, logout, the current user and device revocation (docs/api.md)."""
+"""Login, logout and the current user (docs/api.md); device routes are in ``devices``."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from schemas.auth import DeviceSchema, LoginSchema, TokenSchema, UserSchema
+from schemas.auth import LoginSchema, TokenSchema, UserSchema
 from sync.accounts import auth as sync_auth
+from sync.errors import AuthError
 from sync.models import User
 
+from .. import login_audit
 from ..auth import auth_required, begin_login, current_principal
 from ..extensions import db
 from ..unit_of_work import reads, writes
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authentication and devices")
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Authentication")
 
 
 def user_json(user: User) -> dict:
@@ -38,13 +40,18 @@ def login(args):
     ``Retry-After``); the per-username limit never refuses a device this user already logged in from.
     """
     attempt = begin_login(args["username"], args["device_id"])  # counted in a side transaction of its own
-    token, record, user = sync_auth.login(
-        db.session,
-        username=args["username"],
-        password=args["password"],
-        device_id=args["device_id"],
-        device_name=args["device_name"],
-    )
+    try:
+        token, record, user = sync_auth.login(
+            db.session,
+            username=args["username"],
+            password=args["password"],
+            device_id=args["device_id"],
+            device_name=args["device_name"],
+        )
+    except AuthError:
+        login_audit.failed(args["username"], via="api")
+        raise
+    login_audit.succeeded(user, record, via="api")
     attempt.succeeded()
     return {"token": token, "token_type": "Bearer", "expires_at": record.expires_at, "user": user_json(user)}
 
@@ -65,12 +72,3 @@ def logout():
 def me():
     """The user behind the token."""
     return user_json(db.session.get(User, current_principal().user_id))
-
-
-@blp.route("/devices/<string:device_id>", methods=["DELETE"])
-@writes
-@blp.response(200, DeviceSchema)
-@auth_required("supervisor", "admin")
-def revoke_device(device_id: str):
-    """Revoke a device and every token bound to it (a supervisor reaches only their branch's devices)."""
-    return sync_auth.revoke_device(db.session, principal=current_principal(), device_id=device_id)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.payments import PaymentImportSchema
+from sync import audit
 from sync.payments.imports import PaymentImport
 
-from ..auth import auth_required
+from ..auth import auth_required, current_principal
+from ..extensions import db
 from ..unit_of_work import writes
 from ..uploads import CSV_REQUEST_BODY, run_import
 
@@ -26,6 +28,10 @@ def import_payments():
     like an unknown NIK. The first 100 line errors are listed, ``errors_truncated`` counts the others.
     """
     report = run_import(PaymentImport)
+    audit.record(
+        db.session, current_principal(), audit.IMPORT_PAYMENTS, table="payments",
+        detail={name: report.get(name, 0) for name in ("lines", "imported", "rejected")},
+    )  # fmt: skip
     return {
         "lines": report["lines"],
         "imported": report.get("imported", 0),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import RegistryImportSchema
+from sync import audit
 from sync.enrollments.duplicates.registry import RegistryImport
 
-from ..auth import auth_required
+from ..auth import auth_required, current_principal
+from ..extensions import db
 from ..unit_of_work import writes
 from ..uploads import CSV_REQUEST_BODY, run_import
 
@@ -25,6 +27,10 @@ def import_participants():
     The first 100 line errors are listed, ``errors_truncated`` counts the others.
     """
     report = run_import(RegistryImport)
+    audit.record(
+        db.session, current_principal(), audit.IMPORT_REGISTRY, table="registry",
+        detail={name: report.get(name, 0) for name in ("lines", "imported", "updated", "members_found", "rejected")},
+    )  # fmt: skip
     return {
         "lines": report["lines"],
         "imported": report.get("imported", 0),

@@ -22,6 +22,7 @@ from schemas.visits import (
     VisitPageSchema,
     VisitSchema,
 )
+from sync import audit
 from sync.models import Visit
 from sync.visits import coverage, geojson, listing
 from sync.visits import reviews as visit_reviews
@@ -116,11 +117,10 @@ def get_visit(visit_id: str):
 @auth_required("supervisor", "admin")
 def review_flag(args, visit_id: str, flag: str):
     """Dismiss a flag (a note is required) or confirm it; who, when and the note are recorded."""
-    return visit_reviews.review_flag(
-        db.session,
-        principal=current_principal(),
-        visit_id=visit_id,
-        flag=flag,
-        decision=args["decision"],
-        note=args["note"],
+    principal = current_principal()
+    review = visit_reviews.review_flag(
+        db.session, principal=principal, visit_id=visit_id, flag=flag, decision=args["decision"], note=args["note"]
     )
+    action = audit.FLAG_DECISIONS[args["decision"]]
+    audit.record(db.session, principal, action, table="visits", subject_id=visit_id, detail={"flag": flag})
+    return review

@@ -7,6 +7,7 @@ from flask import current_app, make_response, redirect, render_template, request
 from sync.accounts import auth as sync_auth
 from sync.errors import AuthError, RateLimited
 
+from .. import login_audit
 from ..auth import begin_login
 from ..extensions import db
 from ..unit_of_work import reads, unit_of_work, writes
@@ -55,17 +56,20 @@ def login_submit():
     try:
         with unit_of_work() as work:
             attempt = begin_login(username, known_device())  # counted in a side transaction of its own
-            token, _record, user = sync_auth.login(
+            token, record, user = sync_auth.login(
                 db.session, username=username, password=password, device_id=device_id, device_name="Supervisor web"
             )
             allowed = user.role in WEB_ROLES
-            if not allowed:
+            if allowed:
+                login_audit.succeeded(user, record, via="web")
+            else:
                 work.discard()  # no token is kept for an account that may not use these pages
             attempt.succeeded()
     except RateLimited as exc:
         page, status = _login_form("login.too_many", 429, username)
         return page, status, {"Retry-After": str(exc.retry_after)}
     except AuthError:
+        login_audit.failed(username, via="web")
         return _login_form("login.wrong", 401, username)
     if not allowed:
         return _login_form("login.not_for_agents", 403, username)

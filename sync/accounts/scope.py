@@ -19,6 +19,7 @@ The rules, settled once for every caller:
 - Agents review nothing: duplicate candidates, reminders and other users are out of their scope.
 - A supervisor manages (revokes devices of) the agents of their own branch only, never a peer
   supervisor or an admin; an admin manages everyone.
+- A supervisor lists the users of their own branch; the audit trail is the admins' alone.
 - What a phone may name in a pushed record is what its agent may see: ``own_enrollment_ids``,
   ``own_visit_ids`` and ``reachable_worker_ids``.
 """
@@ -199,6 +200,12 @@ def agents(principal: Principal) -> ColumnElement[bool]:
     )
 
 
+def users(principal: Principal) -> ColumnElement[bool]:
+    """Users the caller may list (``GET /users``): an admin everyone, a supervisor the users of their own
+    branch (peers included, to see them; managing them is ``manageable_users``), an agent nobody."""
+    return _by_role(principal, agent=None, supervisor=lambda branch: User.branch_id == branch)
+
+
 def assignable_agents(principal: Principal) -> ColumnElement[bool]:
     """Agents the caller may assign follow-ups to: the visible ones that are active."""
     return and_(agents(principal), User.active.is_(True))
@@ -229,6 +236,11 @@ def revocable_devices(principal: Principal) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     return Device.user_id.in_(select(User.id).where(manageable_users(principal)))
+
+
+def audit_entries(principal: Principal) -> ColumnElement[bool]:
+    """The audit trail (``access_log``) is the admins' alone."""
+    return true() if principal.is_admin else false()
 
 
 # --- references a pushing phone may name ------------------------------------------------------------

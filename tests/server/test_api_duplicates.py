@@ -130,7 +130,9 @@ def test_worker_detail_scoping_and_audited_full_nik(api, world):
     from server.extensions import db
 
     with api.client.application.app_context():
-        logged = db.session.execute(select(AccessLog.user_id, AccessLog.subject_id)).all()
+        logged = db.session.execute(
+            select(AccessLog.user_id, AccessLog.subject_id).where(AccessLog.action == "view_nik")
+        ).all()
     assert logged == [(world.admin.id, wid)]
 
 

@@ -14,6 +14,7 @@ every list, must be walked here, else ``test_every_scoped_route_is_in_the_matrix
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,28 @@ SEES: dict[str, dict[str, frozenset[str]]] = {
     "reminders": {"own": _who(SK, AD), "other": _who(SM, AD)},
     # Undo a merge: whoever reaches its survivor; a person without a merge has nothing to undo.
     "merges": {"own": NOBODY, "merged": _who(SK, SM, AD), "survivor": _who(SK, SM, AD), "other": _who(SM, AD)},
+    # List users: a supervisor their own branch's (a peer supervisor too), an admin everyone.
+    "users": {
+        "own": _who(SK, AD),
+        "same": _who(SK, AD),
+        "other": _who(SM, AD),
+        "peer": _who(SK, AD),
+        "admin": _who(AD),
+    },
+    # Change a user: a supervisor only their own branch's agents, never a peer's or an admin.
+    "manageable_users": {
+        "own": _who(SK, AD),
+        "same": _who(SK, AD),
+        "other": _who(SM, AD),
+        "peer": _who(AD),
+        "admin": _who(AD),
+    },
+    # Every supervisor and admin lists every branch; only admins change them (403 for supervisors).
+    "branches": {"own": _who(SK, SM, AD), "other": _who(SK, SM, AD)},
+    # Create a user in a branch: a supervisor in their own only (403 naming branch_id elsewhere).
+    "user_branches": {"own": _who(SK, AD), "other": _who(SM, AD)},
+    # The audit trail: admins only.
+    "audit": {"own": _who(AD)},
     # Revoke a device: a supervisor only their own branch's agents', never a peer's or an admin's.
     "devices": {
         "own": _who(SK, AD),
@@ -200,6 +223,9 @@ def build(api, world, engine, session: Session) -> Scene:
     peer = make_user(session, "spv2.karawang", "supervisor", world.karawang)
     victims = {"own": a1, "same": a2, "other": b1, "peer": peer, "admin": world.admin}
     ids["devices"] = {kind: sign_in(session, api, user, "victim") for kind, user in victims.items()}
+    ids["users"] = {kind: user.id for kind, user in victims.items()}
+    ids["branches"] = {"own": world.karawang.id, "other": world.makassar.id}
+    ids["audit"] = {"own": "the admin's merge"}
     session.commit()
     return scene
 
@@ -249,7 +275,9 @@ class Route:
 
     @property
     def ids(self) -> str:
-        return {"workers_to_act_on": "workers"}.get(self.table, self.table)
+        return {"workers_to_act_on": "workers", "manageable_users": "users", "user_branches": "branches"}.get(
+            self.table, self.table
+        )
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.table}]"
@@ -324,6 +352,40 @@ def _candidate_listed(scene, role, kind, response) -> bool:
     return scene.ids["candidates"][kind] in {c["id"] for r in responses for c in r.json["items"]}
 
 
+def _in_csv(scene, role, kind, response) -> bool:
+    """An export lists exactly what its list would: the record's id among the CSV's ids."""
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    rows = response.get_data(as_text=True).removeprefix("\ufeff").splitlines()[1:]
+    return scene.ids[route_table(response)][kind] in {row.split(",", 1)[0] for row in rows}
+
+
+def route_table(response) -> str:
+    return "visits" if "visits-" in response.headers["Content-Disposition"] else "enrollments"
+
+
+def _export(name: str) -> Route:
+    path = f"{V}/export/{name}.csv"
+    return Route("GET", path, name, lambda scene, role, kind: scene.call(role, "GET", path), _in_csv)
+
+
+_new_users = itertools.count(1)
+
+
+def _create_user_in(scene, role, kind):
+    body = {"username": f"agen.matrix{next(_new_users)}", "password": "kata-sandi-1", "role": "agent"}
+    return scene.call(role, "POST", f"{V}/users", json=body | {"branch_id": scene.ids["branches"][kind]})
+
+
+def _user_created(scene, role, kind, response) -> bool:
+    assert response.status_code in (201, 403), (role, kind, response.status_code, response.json)
+    return response.status_code == 201
+
+
+def _audit_listed(scene, role, kind, response) -> bool:
+    assert response.status_code == 200, response.json
+    return any(item["action"] == "duplicate.merge" for item in response.json["items"])
+
+
 SUPERVISORS = _who(SK, SM, AD)
 ROUTES = [
     in_list("GET", f"{V}/enrollments", "enrollments"),
@@ -390,7 +452,45 @@ ROUTES = [
     naming(f"{V}/follow-ups", "assigned_agent_id", "agents", 422),
     naming(f"{V}/reminders", "worker_id", "workers_to_act_on", 404),
     naming(f"{V}/reminders", "agent_id", "agents", 404),
+    _export("visits"),
+    _export("enrollments"),
+    in_list("GET", f"{V}/users", "users", key="items", roles=SUPERVISORS),
+    Route("POST", f"{V}/users", "user_branches", _create_user_in, _user_created, SUPERVISORS),
+    by_id(
+        "PATCH",
+        f"{V}/users/{{user_id}}",
+        "manageable_users",
+        url=V + "/users/{id}",
+        body=lambda *_: {"full_name": "Nama Baru"},
+        roles=SUPERVISORS,
+    ),
+    in_list("GET", f"{V}/devices", "devices", roles=SUPERVISORS),
+    by_id(
+        "POST",
+        f"{V}/devices/{{device_id}}/restore",
+        "devices",
+        url=V + "/devices/{id}/restore",
+        roles=SUPERVISORS,
+    ),
+    in_list("GET", f"{V}/branches", "branches", roles=SUPERVISORS),
+    by_id(
+        "PATCH",
+        f"{V}/branches/{{branch_id}}",
+        "branches",
+        url=V + "/branches/{id}",
+        body=lambda *_: {"region": "Wilayah"},
+        roles=_who(AD),
+    ),
+    Route(
+        "GET",
+        f"{V}/audit",
+        "audit",
+        lambda scene, role, kind: scene.call(role, "GET", f"{V}/audit"),
+        _audit_listed,
+        _who(AD),
+    ),
 ]
+
 # Walked by their own tests below.
 ELSEWHERE = {("GET", f"{V}/sync/pull")}
 # Routes with neither a path parameter nor a list: nothing of anyone's to reach by id.
@@ -401,6 +501,7 @@ UNSCOPED = {
     ("POST", f"{V}/sync/push"),  # the ids it may name: sync.accounts.scope.own_enrollment_ids and friends
     ("POST", f"{V}/payments/import"),  # the workers it may pay: sync.accounts.scope.payable_workers
     ("POST", f"{V}/registry/import"),  # admin only
+    ("POST", f"{V}/branches"),  # admin only
     ("POST", f"{V}/reminders/opt-out"),  # the gateway's, signed
     ("GET", "/healthz"),
     ("GET", "/readyz"),
