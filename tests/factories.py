@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -246,3 +247,16 @@ class ApiHelper:
         if body:
             pushed = self.push(user, body, pulled.json["timestamp"], device)
         return pulled, pushed
+
+
+@contextmanager
+def webhook_secret(app, secret: str) -> Iterator[None]:
+    """The app's parsed settings with a gateway secret while the block runs (settings are parsed once)."""
+    from server.config import SETTINGS_EXTENSION
+
+    parsed: EngineSettings = app.extensions[SETTINGS_EXTENSION]
+    app.extensions[SETTINGS_EXTENSION] = replace(parsed, dispatch=replace(parsed.dispatch, webhook_secret=secret))
+    try:
+        yield
+    finally:
+        app.extensions[SETTINGS_EXTENSION] = parsed

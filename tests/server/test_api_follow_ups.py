@@ -6,7 +6,7 @@ import json
 
 from sync.protocol.clock import now_ms
 from sync.reminders.channels import signed_headers
-from tests.factories import changes, enrollment, visit
+from tests.factories import changes, enrollment, visit, webhook_secret
 
 
 def spv(api, world, **extra):
@@ -84,8 +84,7 @@ def test_supervisor_message_retry_and_scope(api, world):
 
 
 def test_opt_out_needs_the_webhook_signature(api, world, app):
-    app.config["WEBHOOK_SECRET"] = "s3cret"
-    try:
+    with webhook_secret(app, "s3cret"):
         body = json.dumps({"phone": "0812-1111-2222"}).encode()
         unsigned = api.client.post("/api/v1/reminders/opt-out", data=body, content_type="application/json")
         assert unsigned.status_code == 401
@@ -104,5 +103,3 @@ def test_opt_out_needs_the_webhook_signature(api, world, app):
             headers=signed_headers(bad, "s3cret"),
         )
         assert invalid.status_code == 422
-    finally:
-        app.config.pop("WEBHOOK_SECRET")

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from sync.reminders.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookChannel, sign, verify
+from tests.factories import webhook_secret
 
 SECRET = "s3cret"
 URL = "/api/v1/reminders/opt-out"
@@ -18,9 +19,8 @@ URL = "/api/v1/reminders/opt-out"
 
 @pytest.fixture
 def gateway_app(app):
-    app.config["WEBHOOK_SECRET"] = SECRET
-    yield app
-    app.config.pop("WEBHOOK_SECRET")
+    with webhook_secret(app, SECRET):
+        yield app
 
 
 def recipe(body: bytes, timestamp: str, secret: str = SECRET) -> str:
