@@ -62,5 +62,8 @@ def csv_chunks(session: Session, export: Export, *, page_rows: int | None = None
     (default ``PAGE_ROWS``). Nothing is queried before the first chunk is asked for."""
     yield BOM + _lines([list(export.header)])
     result = session.execute(export.query.execution_options(yield_per=page_rows or PAGE_ROWS))
-    for page in result.partitions():
-        yield _lines(export.shape(session, page))
+    try:
+        for page in result.partitions():
+            yield _lines(export.shape(session, page))
+    finally:
+        result.close()  # also when the client went away mid-way: the server-side cursor is closed, not leaked
