@@ -189,6 +189,15 @@ def reminders(principal: Principal) -> ColumnElement[bool]:
     return _by_role(principal, agent=None, supervisor=lambda branch: Reminder.branch_id == branch)
 
 
+# --- contest ----------------------------------------------------------------------------------------
+
+
+def contest_branches(principal: Principal, branch_id_column) -> ColumnElement[bool]:
+    """Branches whose agent ranking the caller may read: a supervisor their own, an admin every one, an
+    agent none. (The branch table itself is counts only: every supervisor and admin reads all of it.)"""
+    return _by_role(principal, agent=None, supervisor=lambda branch: branch_id_column == branch)
+
+
 # --- users and devices ------------------------------------------------------------------------------
 
 

@@ -491,6 +491,119 @@ ROUTES = [
     ),
 ]
 
+
+# The contest: its records are periods and branches, reached here through the world's agents (own and same:
+# Karawang, other: Makassar). The branch table is counts only (every supervisor and admin sees every branch);
+# a branch's agent ranking is its supervisor's and the admins'; periods are read by supervisors, written by admins.
+SEES["contest_periods"] = {"own": SUPERVISORS}
+SEES["contest_board"] = {"own": SUPERVISORS, "same": SUPERVISORS, "other": SUPERVISORS}
+SEES["contest_agents"] = {"own": _who(SK, AD), "same": _who(SK, AD), "other": _who(SM, AD)}
+
+
+@dataclass(frozen=True)
+class ContestRoute(Route):
+    @property
+    def ids(self) -> str:
+        return "agents"
+
+
+def _contest_period(scene) -> str:
+    """One period (January 2031), made by the admin the first time a contest route needs it."""
+    if "contest" not in scene.ids:
+        body = {"name": "Periode 1", "starts_on": "2031-01-01", "ends_on": "2031-01-31"}
+        made = scene.call(AD, "POST", f"{V}/contest/periods", json=body)
+        assert made.status_code == 201, made.json
+        scene.ids["contest"] = {"period": made.json["id"], "made": 0}
+    return scene.ids["contest"]["period"]
+
+
+def _new_period(scene, role, kind):
+    """A period in a month of its own (2040 on), so creating one never overlaps another."""
+    _contest_period(scene)
+    scene.ids["contest"]["made"] += 1
+    month = scene.ids["contest"]["made"]
+    first = dt.date(2040 + month // 12, 1 + month % 12, 1)
+    body = {
+        "name": f"Periode {month}",
+        "starts_on": first.isoformat(),
+        "ends_on": (first + dt.timedelta(27)).isoformat(),
+    }
+    return scene.call(role, "POST", f"{V}/contest/periods", json=body)
+
+
+def _board(path: str):
+    def send(scene, role, kind):
+        return scene.call(role, "GET", path, query_string={"period_id": _contest_period(scene)})
+
+    return send
+
+
+def _board_lists_branch(scene, role, kind, response) -> bool:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    branch = scene.agents[kind].branch_id
+    if response.mimetype == "text/csv":
+        return any(line.split(",")[1] == branch for line in response.get_data(as_text=True).splitlines()[1:])
+    return branch in {item["branch_id"] for item in response.json["items"]}
+
+
+def _agent_ranking(scene, role, kind):
+    query = {"period_id": _contest_period(scene), "branch_id": scene.agents[kind].branch_id}
+    return scene.call(role, "GET", f"{V}/contest/leaderboard/agents", query_string=query)
+
+
+def _ranks_agent(scene, role, kind, response) -> bool:
+    assert response.status_code in (200, 404), (role, kind, response.status_code, response.json)
+    return response.status_code == 200 and scene.agents[kind].id in {i["agent_id"] for i in response.json["items"]}
+
+
+def _period_listed(scene, role, kind, response) -> bool:
+    assert response.status_code == 200, response.json
+    return _contest_period(scene) in {item["id"] for item in response.json["items"]}
+
+
+def _created(scene, role, kind, response) -> bool:
+    assert response.status_code in (200, 201), (role, kind, response.status_code, response.json)
+    return True
+
+
+ROUTES += [
+    ContestRoute(
+        "GET",
+        f"{V}/contest/periods",
+        "contest_periods",
+        lambda scene, role, kind: (_contest_period(scene), scene.call(role, "GET", f"{V}/contest/periods"))[1],
+        _period_listed,
+        SUPERVISORS,
+    ),
+    ContestRoute("POST", f"{V}/contest/periods", "contest_periods", _new_period, _created, _who(AD)),
+    ContestRoute(
+        "PATCH",
+        f"{V}/contest/periods/{{period_id}}",
+        "contest_periods",
+        lambda scene, role, kind: scene.call(
+            role, "PATCH", f"{V}/contest/periods/{_contest_period(scene)}", json={"name": "Periode Satu"}
+        ),
+        _created,
+        _who(AD),
+    ),
+    ContestRoute(
+        "GET",
+        f"{V}/contest/leaderboard",
+        "contest_board",
+        _board(f"{V}/contest/leaderboard"),
+        _board_lists_branch,
+        SUPERVISORS,
+    ),
+    ContestRoute(
+        "GET",
+        f"{V}/contest/leaderboard.csv",
+        "contest_board",
+        _board(f"{V}/contest/leaderboard.csv"),
+        _board_lists_branch,
+        SUPERVISORS,
+    ),
+    ContestRoute("GET", f"{V}/contest/leaderboard/agents", "contest_agents", _agent_ranking, _ranks_agent, SUPERVISORS),
+]
 # Walked by their own tests below.
 ELSEWHERE = {("GET", f"{V}/sync/pull")}
 # Routes with neither a path parameter nor a list: nothing of anyone's to reach by id.

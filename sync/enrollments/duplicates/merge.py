@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from sync.accounts.principal import Principal
+from sync.contest.credit import refresh_credits
 from sync.enrollments.duplicates.identity import worker_identity
 from sync.enrollments.duplicates.keys import blocking_keys
 from sync.enrollments.duplicates.matcher import stored_person
@@ -89,6 +90,7 @@ def recompute_people(session: Session, worker_ids, stamp: int) -> dict[str, dict
                 )
     for eid, values in changed.items():
         session.execute(update(Enrollment).where(Enrollment.id == eid).values(**values, last_modified=stamp))
+    refresh_credits(session, ids)  # the contest's credit rows follow (sync.contest.credit)
     return changed
 
 
@@ -191,6 +193,7 @@ def mark_distinct(session: Session, *, candidate: DuplicateCandidate, principal:
     session.execute(update(Enrollment).where(Enrollment.id == cand.enrollment_id).values(last_modified=stamp))
     _record(session, action="distinct", user_id=principal.user_id, stamp=stamp, candidate_id=cand.id, note=note)
     session.flush()
+    refresh_credits(session, [cand.worker_id, cand.other_worker_id])  # a same-NIK pair may now earn credit
 
 
 def latest_merge(session: Session, worker_id: str, merge_id: str | None = None) -> WorkerMerge | None:
