@@ -106,7 +106,7 @@ def load(engine, world, n_enrollments: int, n_branches: int, seed: int = 7) -> d
     # Some branches are busier than others (weights 1…10), as in the real drive.
     weights = [1 + (i * 7919) % 10 for i in range(len(all_agents))]
     moves: dict[str, tuple[int, str]] = {}
-    for agent, _ in rng.sample(all_agents[3:], MOVED_AGENTS):
+    for agent, _ in rng.sample(all_agents[3:], min(MOVED_AGENTS, len(all_agents) // 4)):
         moves[agent] = (rng.randrange(*SPAN), rng.choice(branch_ids))
     home_of = {a: b for a, b in all_agents}
     copy_rows(
@@ -128,7 +128,7 @@ def load(engine, world, n_enrollments: int, n_branches: int, seed: int = 7) -> d
 
     def workers():
         for i in range(n_people):
-            nik = f"nik{i:08d}" if i >= 2 * HELD_PAIRS else f"nik-pair{i // 2:05d}"
+            nik = f"nik{i:08d}" if i >= min(2 * HELD_PAIRS, n_people // 10) else f"nik-pair{i // 2:05d}"
             stamp = rng.randrange(*SPAN)
             yield (f"w{i:08d}", stamp, stamp, nik, "registered")
 
