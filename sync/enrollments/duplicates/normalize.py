@@ -4,8 +4,13 @@ Names: case, accents, punctuation, titles and honorifics (``H.``, ``Hj.``, ``Drs
 patronymic after ``bin``/``binti``, old spelling (``oe``→``u``, ``dj``→``j``, ``tj``→``c``), doubled
 letters (``Sitti``→``siti``) and the common variants of Muhammad, Ahmad, Abdul and Nur.
 
-Names and villages repeat a great deal across people, and matching normalises every candidate of a
-push, so the string functions are memoised (bounded caches of pure functions).
+Addresses: ``Jl.``/``Jalan``/``Jln.``, ``Gg.``/``Gang``, ``No.``/``Nomor``/``#`` and the other kinds of
+place are dropped, RT and RW (``RT 03/RW 05``, ``Rt.3 Rw.5``, ``RT/RW 003/005``, ``RT 002 RW 001``) and the
+house number (``No. 12``, or a bare number after the street: ``Gg. Mawar 7``) taken apart, the remaining
+words spelled like names.
+
+Names, villages and addresses repeat a great deal across people, and matching normalises every candidate
+of a push, so the string functions are memoised (bounded caches of pure functions).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sync.identifiers.nik import normalize_nik
@@ -85,11 +91,16 @@ def name_tokens(raw: object) -> list[str]:
     return list(_name_tokens(str(raw)))
 
 
+# Digits in a name are misread letters (a scanned KTP: 5iti, Ar1f, B0DI).
+NAME_DIGITS = str.maketrans("0134578", "oleastb")
+
+
 @lru_cache(maxsize=65536)
 def _name_tokens(raw: str) -> tuple[str, ...]:
     text = _ascii_lower(raw)
     text = DOTTED_DEGREE.sub(" ", text)
-    text = text.split(",")[0]  # "Budi Santoso, S.Pd." — what follows a comma is degrees
+    # "Budi Santoso, S.Pd." (degrees after the comma, dropped above or below) or "Santoso, Budi" (surname first)
+    text = text.replace(",", " ").translate(NAME_DIGITS)
     text = re.sub(r"['`’]", "", text)
     words = [w for w in re.split(r"[^a-z]+", text) if w]
     while len(words) > 1 and words[0] in LEADING_TITLES:
@@ -97,8 +108,10 @@ def _name_tokens(raw: str) -> tuple[str, ...]:
     while len(words) > 1 and words[-1] in TRAILING_DEGREES:
         words.pop()
     for i, word in enumerate(words):
-        if word in PATRONYMIC and i > 0:
-            words = words[:i]
+        if word in PATRONYMIC and len(words) > 1:
+            # "Husein bin Abdullah": the father's name goes; a family name after it stays (Bawazier).
+            end = i + 2 + (words[i + 1 : i + 2] in (["abd"], ["abdul"]) and i + 2 < len(words))
+            words = words[:i] + words[end:] if i > 0 or end < len(words) else words
             break
     return tuple(canonical_token(w) for w in words)
 
@@ -161,9 +174,95 @@ def parse_date(raw: object) -> dt.date | None:
         return None
 
 
+def occupation_key(raw: object) -> str:
+    """An occupation as a comparable word (``Buruh Harian`` = ``buruh_harian``), ``""`` when missing."""
+    if raw is None:
+        return ""
+    return "_".join(w for w in re.split(r"[^a-z0-9]+", _ascii_lower(str(raw))) if w)
+
+
+# Words that name the kind of place, not the place: dropped (the spelled-out forms are the same words).
+ADDRESS_KINDS = frozenset(
+    """jl jln jalan gg gang no nomor kp kmp kampung perum perumahan prm blok blk komplek kompleks komp dusun dsn
+    lt lantai lorong lrg apartemen apt apartment tower twr unit rt rw desa ds kel kelurahan""".split()
+)
+ADDRESS_SPELLING = {"ry": "raya", "tmn": "taman"}
+RT_RW_TEXT = re.compile(
+    r"\brt\s*/\s*rw\s*[.:]?\s*(\d{1,3})\s*/\s*(\d{1,3})\b"  # RT/RW 003/005
+    r"|\brt\s*[.:]?\s*(\d{1,3})\s*(?:[/,]\s*|\s+)(?:rw\s*[.:]?\s*)?(\d{1,3})\b"  # RT 3/RW 5, RT.03 RW.05, RT 3/5
+    r"|\brt\s*[.:]?\s*(\d{1,3})\b"  # RT alone
+    r"|\brw\s*[.:]?\s*(\d{1,3})\b"  # RW alone
+)
+HOUSE_NUMBER_TEXT = re.compile(r"(?:\bno\b|\bnomor\b|#)\s*[.:]?\s*(\d+\s?[a-z]?)\b")
+BARE_NUMBER = re.compile(r"^\d+[a-z]?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """An address taken apart: its words (place names, blocks), house number, RT and RW (None if absent)."""
+
+    tokens: tuple[str, ...]
+    number: str | None
+    rt: int | None
+    rw: int | None
+
+    @property
+    def text(self) -> str:
+        """The words, sorted and joined (what word similarity is measured on)."""
+        return " ".join(sorted(self.tokens))
+
+
+def parse_address(raw: object) -> Address | None:
+    """``Jl. Merdeka No. 12 RT 03/RW 05`` → words ``merdeka``, number ``12``, RT 3, RW 5; None when empty."""
+    if raw is None:
+        return None
+    return _parse_address(str(raw))
+
+
+@lru_cache(maxsize=65536)
+def _parse_address(raw: str) -> Address | None:
+    text = _ascii_lower(raw)
+    rt = rw = None
+    match = RT_RW_TEXT.search(text)
+    if match:
+        groups = match.groups()
+        if groups[0] is not None:
+            rt, rw = int(groups[0]), int(groups[1])
+        elif groups[2] is not None:
+            rt, rw = int(groups[2]), int(groups[3])
+        elif groups[4] is not None:
+            rt = int(groups[4])
+            rest = RT_RW_TEXT.search(text, match.end())  # "RT 3, Dusun X, RW 5"
+            if rest and rest.group(6) is not None:
+                rw = int(rest.group(6))
+                text = text[: rest.start()] + " " + text[rest.end() :]
+        else:
+            rw = int(groups[5])
+        text = text[: match.start()] + " " + text[match.end() :]
+    number = None
+    found = HOUSE_NUMBER_TEXT.search(text)
+    if found:
+        number = found.group(1).replace(" ", "").lstrip("0") or "0"
+        text = text[: found.start()] + " " + text[found.end() :]
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    tokens = []
+    for i, word in enumerate(words):
+        if word in ADDRESS_KINDS:
+            continue
+        if number is None and BARE_NUMBER.match(word) and (i == 0 or words[i - 1] not in ("lt", "lantai", "blok")):
+            number = word.lstrip("0") or "0"  # Gg. Mawar 7, 12 Jalan Sudirman
+            continue
+        word = ADDRESS_SPELLING.get(word, word)
+        tokens.append(canonical_token(word) if word.isalpha() else word.lstrip("0") or "0")
+    if not tokens and number is None and rt is None and rw is None:
+        return None
+    return Address(tuple(tokens), number, rt, rw)
+
+
 def clear_caches() -> None:
-    """Forget memoised names and villages (benchmarks that seed in-process then measure a cold server)."""
-    for cached in (canonical_token, _name_tokens, _village_key):
+    """Forget memoised names, villages and addresses (benchmarks that seed in-process then measure a cold
+    server)."""
+    for cached in (canonical_token, _name_tokens, _village_key, _parse_address):
         cached.cache_clear()
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync.enrollments.duplicates.normalize import name_tokens, nik_birth, nik_digits, phone_e164, phonetic, village_key
+import pytest
+
+from sync.enrollments.duplicates.normalize import (
+    Address,
+    name_tokens,
+    nik_birth,
+    nik_digits,
+    occupation_key,
+    parse_address,
+    phone_e164,
+    phonetic,
+    village_key,
+)
 
 
 def test_nik_keeps_digits_only():
@@ -30,9 +42,19 @@ def test_titles_and_honorifics_are_dropped():
 
 
 def test_patronymic_after_bin_binti_is_dropped():
-    """``bin``/``binti`` and the father's name after it are ignored."""
+    """``bin``/``binti`` and the father's name after it are ignored; a family name after that stays."""
     assert name_tokens("Yusuf bin Abdullah") == ["yusuf"]
     assert name_tokens("Aisyah binti Hasan") == ["aisyah"]
+    assert name_tokens("Ahmad bin Abdul Rahman") == ["ahmad"]
+    assert name_tokens("Husein bin Abdurrahman Bawazier") == ["husein", "bawazier"]
+    assert name_tokens("bin Abdurrahman Bawazier") == ["bawazier"]  # the given name left out
+
+
+def test_surname_first_and_scanned_digits():
+    """ "Santoso, Budi" keeps both words (only degrees after a comma go); digits read for letters are letters."""
+    assert name_tokens("Santoso, Budi") == ["santoso", "budi"]
+    assert name_tokens("Budi Santoso, SE") == ["budi", "santoso"]
+    assert name_tokens("5iti Painem") == ["siti", "painem"]
 
 
 def test_muhammad_variants():
@@ -84,3 +106,30 @@ def test_nik_encodes_birth_and_sex():
     assert nik_birth("3215015203850011") == (dt.date(1985, 3, 12), "F")
     assert nik_birth("3215011203850007") == (dt.date(1985, 3, 12), "M")
     assert nik_birth("32150112038500") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("Jl. Merdeka No. 12 RT 03/RW 05", Address(("merdeka",), "12", 3, 5)),
+        ("Gg. Mawar 7 Rt.3 Rw.5", Address(("mawar",), "7", 3, 5)),
+        ("Dusun Krajan RT 002 RW 001", Address(("krajan",), None, 2, 1)),
+        ("DSN. KRAJAN, RT/RW 002/001", Address(("krajan",), None, 2, 1)),
+        ("RT 3, Dusun Krajan, RW 5", Address(("krajan",), None, 3, 5)),
+        ("Perum Taman Sari Blok G3 no. 88", Address(("taman", "sari", "g3"), "88", None, None)),
+        ("Prm. Tmn. Sari Blk. G3", Address(("taman", "sari", "g3"), None, None, None)),
+        ("Gg. Melati No. 36A RT13/RW03", Address(("melati",), "36a", 13, 3)),
+        ("123 Jalan Sudirman", Address(("sudirman",), "123", None, None)),
+        ("Jl. Kebon Djeruk Raya", Address(("kebon", "jeruk", "raya"), None, None, None)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_addresses_taken_apart(raw, parsed):
+    """Kinds of place (Jl., Gg., Dusun, Perum, Blok…) go; house number, RT and RW are read however written."""
+    assert parse_address(raw) == parsed
+
+
+def test_occupations():
+    assert occupation_key("Buruh Harian") == occupation_key("buruh_harian") == "buruh_harian"
+    assert occupation_key(None) == ""
