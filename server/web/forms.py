@@ -120,6 +120,43 @@ class Fields:
             return PAGE_SIZE
         return int(value)
 
+    def page_number(self, *, last: int = 10_000) -> int:
+        """``page`` for tables computed whole (the leaderboard): 1 by default."""
+        value = self._raw("page")
+        if not value:
+            return 1
+        if not value.isdigit() or not 1 <= int(value) <= last:
+            self.fail("page", "error.limit", max=last)
+            return 1
+        return int(value)
+
+    def number(self, name: str, *, required: bool = False) -> float | None:
+        value = self._raw(name).replace(",", ".")
+        if not value:
+            if required:
+                self.fail(name, "error.required")
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if number != number or abs(number) == float("inf"):  # NaN or infinite
+            self.fail(name, "error.not_a_number")
+            return None
+        return number
+
+    def checkbox(self, name: str) -> bool:
+        return self._raw(name) in ("1", "on", "yes", "true")
+
+    def whole_number(self, name: str, *, low: int, high: int) -> int | None:
+        value = self._raw(name)
+        if not value:
+            return None
+        if not value.isdigit() or not low <= int(value) <= high:
+            self.fail(name, "error.number", low=low, high=high)
+            return None
+        return int(value)
+
     def check(self) -> None:
         if self.errors:
             raise FormError("invalid input: " + ", ".join(sorted(self.errors)), errors=self.errors)

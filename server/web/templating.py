@@ -75,6 +75,11 @@ def format_day(value: dt.date | None) -> str:
     return f"{value.day} {_month(value.month)} {value.year}"
 
 
+def iso_date(value: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` string (as the contest's JSON carries days) as a date, for ``day``."""
+    return dt.date.fromisoformat(value) if value else None
+
+
 def format_time(ms: int | None, tz: str | None = None) -> str:
     """Epoch milliseconds as a local date and time with the zone's Indonesian name (WIB, WITA, WIT)."""
     if ms is None:
@@ -122,5 +127,11 @@ def _globals() -> dict:
     }
 
 
-for _name, _function in (("when", format_time), ("day", format_day), ("num", format_number), ("pct", format_percent)):
+for _name, _function in (
+    ("when", format_time),
+    ("day", format_day),
+    ("isodate", iso_date),
+    ("num", format_number),
+    ("pct", format_percent),
+):
     bp.add_app_template_filter(_function, _name)

@@ -109,19 +109,22 @@ def reviews_of(session: Session, visit_ids: list[str]) -> dict[str, list[VisitFl
 
 
 def count_unreviewed(session: Session, *, principal: Principal, branch_id: str | None) -> int:
-    """How many visits in scope carry a flag without a review: the flagged visits joined to their reviews
-    and grouped once (a hash join), rather than a subquery per visit as the paged list does."""
+    """How many visits in scope carry a flag without a review: the flagged visits (an index count) minus
+    those whose every current flag has a review (found from the reviews, which are far fewer), rather
+    than a subquery per flagged visit as the paged list does."""
     conditions = [scope.visits(principal), flagged()]
     if branch_id is not None:
         conditions.append(Visit.branch_id == branch_id)
-    per_visit = (
-        select(Visit.id)
-        .outerjoin(VisitFlagReview, and_(VisitFlagReview.visit_id == Visit.id, _carried()))
+    flagged_count = select(func.count()).select_from(Visit).where(*conditions).scalar_subquery()
+    fully_reviewed = (
+        select(VisitFlagReview.visit_id)
+        .join(Visit, and_(Visit.id == VisitFlagReview.visit_id, _carried()))
         .where(*conditions)
-        .group_by(Visit.id, Visit.flags)
-        .having(func.count(distinct(VisitFlagReview.flag)) < _flag_count())
+        .group_by(VisitFlagReview.visit_id, Visit.flags)
+        .having(func.count(distinct(VisitFlagReview.flag)) >= _flag_count())
     )
-    return session.execute(select(func.count()).select_from(per_visit.subquery())).scalar_one()
+    reviewed_count = select(func.count()).select_from(fully_reviewed.subquery()).scalar_subquery()
+    return session.execute(select(flagged_count - reviewed_count)).scalar_one()
 
 
 def same_day(session: Session, *, principal: Principal, visit: Visit) -> list[Visit]:

@@ -8,6 +8,7 @@ Screenshots of every page at both widths are saved in ``tests/browser/artifacts/
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -198,4 +199,73 @@ def test_english_and_the_translated_map(page, world, ws):
     assert page.locator("#legend li[data-outcome=enrolled]").inner_text().strip() == "Enrolled"
     assert page.locator(".leaflet-boundaries-pane path").count() >= 30
     shoot(page, "map-english-laptop")
+    assert page.errors == []
+
+
+def test_create_a_period_and_see_the_leaderboard_order(page, world, ws, api):
+    """An admin creates a period (confirmed) and lands on its leaderboard: Makassar (three credits) first,
+    Karawang (two) second; the admin pages and the leaderboard open cleanly at both widths."""
+    today = dt.date.today()
+    workspace_data.makassar_ahead(api, world)
+    login(page, world.admin.username)
+    page.goto("/admin/periods")
+    form = page.locator("#period-form")
+    form.locator("input[name=name]").fill("Periode Desember")
+    form.locator("input[name=starts_on]").fill(str(today - dt.timedelta(days=2)))
+    form.locator("input[name=ends_on]").fill(str(today + dt.timedelta(days=10)))
+    form.locator("textarea[name=targets]").fill("KCU-KARAWANG=4\nKCU-MAKASSAR=3")
+    form.locator("button[type=submit]").click()
+    confirm(page)
+    page.wait_for_url("**/leaderboard?period=*")
+    assert "Periode Desember" in flash(page)
+    codes = page.locator("#branch-table tbody tr .code").all_inner_texts()
+    assert codes == ["KCU-MAKASSAR", "KCU-KARAWANG"]
+    enrolments = page.locator("#branch-table tbody tr .enrollments").all_inner_texts()
+    assert enrolments == ["3", "2"]
+    assert page.locator("#branch-table tbody tr").first.get_attribute("data-rank") == "1"
+    assert page.locator("#branch-table meter.target").count() == 2
+    leaderboard = page.url
+    for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        for name, path in (
+            ("leaderboard-admin", leaderboard),
+            ("admin", "/admin"),
+            ("admin-periods", "/admin/periods"),
+            ("admin-branches", "/admin/branches"),
+            ("admin-users", "/admin/users"),
+            ("admin-audit", "/admin/audit"),
+            ("new-agent", "/agents/new"),
+        ):
+            page.goto(path)
+            shoot(page, f"{name}-{size}")
+            if size == "phone":
+                assert horizontal_overflow(page) <= 0, name
+    assert page.errors == []
+
+
+def test_a_supervisor_sees_their_rank(page, world, ws, api):
+    """With a period running, the supervisor's dashboard and leaderboard show the branch's rank and pace:
+    Karawang's two credits, first of two branches."""
+    today = dt.date.today()
+    admin = api.headers(world.admin, "web")
+    created = api.client.post(
+        "/api/v1/contest/periods",
+        json={"name": "Periode 1", "starts_on": str(today), "ends_on": str(today + dt.timedelta(days=6))},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.json
+    login(page, world.supervisor.username)
+    page.wait_for_function("() => document.body.dataset.charts === 'drawn'")
+    assert page.locator("#contest").get_attribute("data-rank") == "1"
+    assert "2 pendaftaran" in page.locator("#contest").inner_text()
+    shoot(page, "dashboard-contest-laptop")
+    page.click(".topbar .nav a[href='/leaderboard']")
+    assert page.locator("#my-standing").get_attribute("data-rank") == "1"
+    assert page.locator("#agent-table tbody tr").count() == 2
+    for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.reload()
+        shoot(page, f"leaderboard-{size}")
+        if size == "phone":
+            assert horizontal_overflow(page) <= 0
     assert page.errors == []

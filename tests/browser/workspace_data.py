@@ -19,7 +19,7 @@ from sync.protocol.clock import now_ms
 from sync.reminders.outbox import reminder_row
 from sync.visits import rollup
 from tests.dedup_helpers import person
-from tests.factories import changes, principal_of
+from tests.factories import changes, enrollment, principal_of, valid_nik
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -52,6 +52,31 @@ def duplicate_pair(api, world) -> tuple[dict, dict]:
     _, pushed = api.sync(world.agent_b, changes(enrollments={"created": [other]}))
     assert pushed.json["results"]["enrollments"][other["id"]]["status"] == "verified", pushed.json
     return first, other
+
+
+def strangers(count: int, *, first_serial: int = 500) -> list[dict]:
+    """Enrolments of people nobody else resembles (own name, birth date, NIK, phone and village)."""
+    people = []
+    for n in range(count):
+        birth = dt.date(1960 + n, 1 + n % 12, 1 + n)
+        serial = first_serial + n
+        people.append(
+            enrollment(
+                nik=valid_nik(serial, birth=birth),
+                full_name=f"Warga Makassar {chr(65 + n)}",
+                birth_date=birth.isoformat(),
+                phone=f"0852{serial:08d}",
+                village=f"Desa {chr(65 + n)}{n}",
+            )
+        )
+    return people
+
+
+def makassar_ahead(api, world, count: int = 3) -> None:
+    """agen.c enrols ``count`` people: Makassar then leads the contest with more credits than Karawang's two."""
+    _, pushed = api.sync(world.agent_c, changes(enrollments={"created": strangers(count)}))
+    statuses = {result["status"] for result in pushed.json["results"]["enrollments"].values()}
+    assert statuses == {"verified"}, pushed.json
 
 
 def add_visit(session: Session, agent, lat: float, lon: float, visited_at: int, **values) -> Visit:

@@ -419,3 +419,214 @@ def test_boundaries_and_vendor_files(client):
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
     assert client.get("/web/boundaries/secret.geojson").status_code == 404
     assert client.get("/web/vendor/chart.js/package.json").status_code == 404
+
+
+# --- the contest and the admin pages ---------------------------------------------------------------------
+
+
+def _period_form(name="Periode 1", first=None, last=None, targets="KCU-KARAWANG=10"):
+    today = dt.date.today()
+    return {
+        "name": name,
+        "starts_on": str(first or today - dt.timedelta(days=3)),
+        "ends_on": str(last or today + dt.timedelta(days=3)),
+        "timezone": "Asia/Jakarta",
+        "targets": targets,
+    }
+
+
+@pytest.fixture
+def admin(app, world, ws):
+    return WebUser(app, world.admin)
+
+
+@pytest.fixture
+def period_id(admin):
+    created = admin.post("/admin/periods", _period_form(), confirm=True)
+    assert created.status_code == 303, text(created)[:300]
+    admin.get(created.headers["Location"])  # shows (and so consumes) the result message
+    return created.headers["Location"].rsplit("period=", 1)[1]
+
+
+def test_admin_pages_are_out_of_a_supervisors_scope(spv, world):
+    """Every admin page and form is 404 for a supervisor, as for anything outside their scope."""
+    for path in ("/admin", "/admin/periods", "/admin/branches", "/admin/users", "/admin/audit",
+                 f"/admin/users/{world.agent_a.id}", f"/admin/branches/{world.karawang.id}"):  # fmt: skip
+        assert spv.get(path).status_code == 404, path
+    for path in ("/admin/periods", "/admin/branches", "/admin/users", f"/admin/users/{world.agent_a.id}/password"):
+        assert spv.post(path, {"name": "x"}, confirm=True).status_code == 404, path
+    assert "/admin" not in [a for a in re.findall(r'href="([^"]+)"', text(spv.get("/dashboard")))]
+
+
+def test_leaderboard_before_any_period(spv):
+    """Without a period the leaderboard says so (and the dashboard shows no contest card)."""
+    assert 'id="no-periods"' in text(spv.get("/leaderboard"))
+    assert 'id="contest"' not in text(spv.get("/dashboard"))
+
+
+def test_a_new_period_ranks_the_branches(api, admin, spv, world, ws):
+    """Creating a period (confirmed) leads to its leaderboard: Makassar's three credits rank it above
+    Karawang's two; the supervisor sees their row marked, their agents ranked, their rank on the dashboard,
+    and the CSV; a filter narrows the table."""
+    workspace_data.makassar_ahead(api, world)
+    created = admin.post("/admin/periods", _period_form(), confirm=True)
+    board = text(admin.get(created.headers["Location"]))
+    ranks = re.findall(r'data-branch-id="([^"]+)" data-rank="(\d+)"', board)
+    assert ranks == [(world.makassar.id, "1"), (world.karawang.id, "2")]
+    period_id = created.headers["Location"].rsplit("period=", 1)[1]
+    page = text(spv.get("/leaderboard"))
+    assert 'id="my-standing" data-rank="2"' in page and 'class="current"' in page
+    agents = re.findall(r'data-agent-id="([^"]+)" data-rank="(\d+)"', page)
+    assert agents == [(world.agent_a.id, "1"), (world.agent_b.id, "2")]  # one credit each: by username
+    assert 'id="contest" data-rank="2"' in text(spv.get("/dashboard"))
+    csv = spv.get(f"/api/v1/contest/leaderboard.csv?period_id={period_id}")
+    assert csv.status_code == 200 and text(csv).splitlines()[1].split(",")[:3] == [
+        "1",
+        world.makassar.id,
+        "KCU-MAKASSAR",
+    ]
+    filtered = text(spv.get(f"/leaderboard?period={period_id}&q=karawang"))
+    assert re.findall(r'data-branch-id="([^"]+)" data-rank', filtered) == [world.karawang.id]
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (_period_form(first=dt.date(2025, 5, 2), last=dt.date(2025, 5, 1)), "ends_on"),
+        (_period_form(targets="KCU-NOWHERE=5"), "targets"),
+        (_period_form(targets="karawang five"), "targets"),
+        ({**_period_form(), "starts_on": "2025-02-30"}, "starts_on"),
+        ({**_period_form(), "timezone": "Europe/Paris"}, "timezone"),
+        ({**_period_form(), "name": ""}, "name"),
+    ],
+)
+def test_bad_period_input_is_named(admin, data, field):
+    response = admin.post("/admin/periods", data, confirm=True)
+    assert response.status_code == 303
+    ((category, message),) = admin.flashes()
+    assert category == "error" and field in message
+
+
+def test_overlapping_periods_are_refused_visibly(admin, period_id):
+    """A second period over the same days is refused with the first one named."""
+    response = admin.post("/admin/periods", _period_form(name="Tumpang"), confirm=True)
+    assert response.status_code == 303
+    ((category, message),) = admin.flashes()
+    assert category == "error" and "overlaps" in message and "starts_on" in message
+
+
+def test_changing_a_period_merges_targets(admin, world, period_id):
+    """``CODE=`` removes a target; a changed period keeps the branches it does not name."""
+    form = _period_form(name="Periode 1b", targets="KCU-MAKASSAR=7")
+    assert admin.post(f"/admin/periods/{period_id}", form, confirm=True).status_code == 303
+    page = text(admin.get(f"/admin/periods/{period_id}"))
+    assert "KCU-KARAWANG=10" in page and "KCU-MAKASSAR=7" in page and "Periode 1b" in page
+    form["targets"] = "KCU-KARAWANG="
+    assert admin.post(f"/admin/periods/{period_id}", form, confirm=True).status_code == 303
+    page = text(admin.get(f"/admin/periods/{period_id}"))
+    assert "KCU-KARAWANG=10" not in page and ">KCU-MAKASSAR=7<" in page
+
+
+def test_admin_manages_branches_and_users(admin, world):
+    """Create a branch and a supervisor in it, disable them, reset a password; bad values are named."""
+    branch = {"code": "kc-cikampek", "name": "KC Cikampek", "kind": "KC", "latitude": "-6.41", "longitude": "107.45"}
+    assert admin.post("/admin/branches", branch, confirm=True).status_code == 303
+    assert "KC-CIKAMPEK" in text(admin.get("/admin/branches"))
+    bad = admin.post("/admin/branches", {**branch, "code": "KC-X", "latitude": "48.8"}, confirm=True)
+    assert bad.status_code == 303 and "latitude" in admin.flashes()[0][1]
+    admin.get("/admin/branches")
+    new_branch = re.search(
+        r'data-branch-id="([^"]+)">\s*<td[^>]*><strong>KC-CIKAMPEK', text(admin.get("/admin/branches"))
+    )
+    user = {"username": "spv.cikampek", "password": "kata-sandi-1", "role": "supervisor", "branch": new_branch.group(1)}
+    created = admin.post("/admin/users", user, confirm=True)
+    assert created.status_code == 303
+    user_page = created.headers["Location"]
+    assert "spv.cikampek" in text(admin.get("/admin/users?role=supervisor"))
+    again = admin.post("/admin/users", user, confirm=True)
+    assert again.status_code == 303 and "username" in admin.flashes()[0][1]
+    admin.get("/admin/users")
+    short = admin.post(f"{user_page}/password", {"password": "pendek"}, confirm=True)
+    assert short.status_code == 303 and "password" in admin.flashes()[0][1]
+    admin.get("/admin/users")
+    changed = admin.post(
+        user_page, {"role": "supervisor", "branch": new_branch.group(1), "disabled": "1"}, confirm=True
+    )
+    assert changed.status_code == 303
+    assert "spv.cikampek" in text(admin.get("/admin/users?state=disabled"))
+
+
+def test_supervisor_creates_an_agent_and_resets_a_password(app, spv, world, ws):
+    """A supervisor's new agent belongs to their branch; a reset password works at the next login."""
+    created = spv.post(
+        "/agents/new", {"username": "agen.baru", "password": "sandi-baru-1", "full_name": "Agen Baru"}, confirm=True
+    )
+    assert created.status_code == 303
+    page = text(spv.get(created.headers["Location"]))
+    assert "agen.baru" in page and "KCU-KARAWANG" in page
+    elsewhere = spv.post(
+        "/agents/new", {"username": "agen.lain", "password": "sandi-baru-1", "branch": world.makassar.id}, confirm=True
+    )
+    assert elsewhere.status_code == 403
+    assert (
+        spv.post(f"/agents/{world.agent_a.id}/password", {"password": "sandi-lain-2"}, confirm=True).status_code == 303
+    )
+    login = app.test_client().post(
+        "/api/v1/auth/login", json={"username": "agen.a", "password": "sandi-lain-2", "device_id": "p"}
+    )
+    assert login.status_code == 200
+    assert (
+        spv.post(f"/agents/{world.agent_c.id}/password", {"password": "sandi-lain-2"}, confirm=True).status_code == 404
+    )
+
+
+def test_restore_a_revoked_device_and_the_audit_trail(app, api, world, ws, session):
+    """Revoke then restore a phone; merges, flag decisions, reassignments and device changes made on the
+    pages are in the admins' audit trail, filterable by action."""
+    api.token(world.agent_a, "phone-r")
+    session.rollback()
+    device = session.execute(select(Device).where(Device.client_device_id == "phone-r")).scalar_one()
+    spv = WebUser(app, world.supervisor)
+    assert spv.post(f"/devices/{device.id}/revoke", confirm=True).status_code == 303
+    assert "restore-form" in text(spv.get(f"/agents/{world.agent_a.id}"))
+    assert spv.post(f"/devices/{device.id}/restore", confirm=True).status_code == 303
+    assert fresh(session, Device, device.id).revoked_at is None
+    spv.post(f"/duplicates/{ws.candidate_id}/resolve", {"decision": "merge"}, confirm=True)
+    spv.post(f"/flags/{ws.flagged_visit_id}/review", {"flag": "mock_location", "decision": "confirm"}, confirm=True)
+    spv.post(f"/follow-ups/{ws.follow_up_id}/reassign", {"agent": world.agent_b.id}, confirm=True)
+    trail = text(WebUser(app, world.admin).get("/admin/audit"))
+    for action in ("device.revoke", "device.restore", "duplicate.merge", "visit_flag.confirm", "follow_up.reassign"):
+        assert f'data-action="{action}"' in trail, action
+    only = text(WebUser(app, world.admin).get("/admin/audit?action=device.restore"))
+    assert set(re.findall(r'data-action="([^"]+)"', only)) == {"device.restore"}
+
+
+def test_a_visit_stays_unreviewed_until_every_flag_it_carries_is_decided(session, world):
+    """Two flags, one reviewed: still waiting; both reviewed: done; a review of a flag the visit no longer
+    carries decides nothing (the engine may drop a sequence flag after later pushes)."""
+    from sync.models.visit_reviews import VisitFlagReview as Review
+    from sync.workspace import flagged
+    from tests.factories import principal_of
+
+    visit = workspace_data.add_visit(
+        session, world.agent_a, -6.3, 107.3, workspace_data.local_noon_today(), flags="low_accuracy,mock_location"
+    )
+    session.flush()
+
+    def review(flag: str) -> None:
+        session.add(Review(id=f"r-{flag}", visit_id=visit.id, flag=flag, decision="confirmed",
+                           reviewed_by=world.supervisor.id, reviewed_by_username="spv", reviewed_at=1))  # fmt: skip
+        session.flush()
+
+    def waiting() -> int:
+        return flagged.count_unreviewed(session, principal=principal_of(world.supervisor), branch_id=None)
+
+    assert waiting() == 1
+    review("impossible_travel")  # not a flag this visit carries
+    review("low_accuracy")
+    assert waiting() == 1
+    assert [v.id for v in flagged.list_flagged(session, principal=principal_of(world.supervisor),
+            filters=flagged.FlaggedFilters(), limit=5, cursor=None).items] == [visit.id]  # fmt: skip
+    review("mock_location")
+    assert waiting() == 0
+    assert flagged.count_unreviewed(session, principal=principal_of(world.supervisor_makassar), branch_id=None) == 0

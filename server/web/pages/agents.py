@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask import current_app, render_template, url_for
 
-from sync.accounts import auth as sync_auth
+from sync.accounts import devices as account_devices
+from sync.accounts import users
 from sync.protocol.clock import now_ms
 from sync.workspace import activity, windows
 
@@ -13,10 +14,11 @@ from ...extensions import db
 from ...scheduler import dispatch_settings
 from ...unit_of_work import reads, writes
 from .. import bp
-from ..forms import Fields, confirm_page, confirmed, done, query
+from ..forms import Fields, confirm_page, confirmed, done, form, query
 from ..guard import current, page
 from ..i18n import translate
 from ..templating import viewer_zone
+from .accounts import new_user_values, reset_password
 from .choices import branch_options, chosen_branch
 
 
@@ -98,5 +100,55 @@ def revoke_device(device_id: str):
     if not confirmed():
         details = [(translate("agents.device"), device.name or device.client_device_id)]
         return confirm_page(translate("agents.confirm_revoke"), details, back, danger=True)
-    sync_auth.revoke_device(db.session, principal=principal, device_id=device.id)
+    account_devices.revoke(db.session, principal=principal, device_id=device.id)
     return done("agents.done_revoke", back)
+
+
+@bp.route("/devices/<string:device_id>/restore", methods=["POST"])
+@writes
+@page
+def restore_device(device_id: str):
+    """Let a revoked device log in again (its old tokens stay revoked: the agent signs in anew)."""
+    principal = current()
+    device = activity.get_device(db.session, principal=principal, device_id=device_id)
+    back = url_for("web.agent", agent_id=device.user_id)
+    if not confirmed():
+        details = [(translate("agents.device"), device.name or device.client_device_id)]
+        return confirm_page(translate("agents.confirm_restore"), details, back)
+    account_devices.restore(db.session, principal=principal, device_id=device.id)
+    return done("agents.done_restore", back)
+
+
+@bp.route("/agents/new")
+@reads
+@page
+def new_agent():
+    """The form for a new agent (a supervisor's branch; an admin picks one)."""
+    return render_template("agent_new.html", branches=branch_options(current()))
+
+
+@bp.route("/agents/new", methods=["POST"])
+@writes
+@page
+def create_agent():
+    """Create an agent account; the supervisor tells the agent the password, the phone logs in with it."""
+    principal = current()
+    fields = form()
+    values = new_user_values(fields, role="agent")
+    fields.check()
+    if not confirmed():
+        details = [
+            (translate("login.username"), values["username"]),
+            (translate("admin.full_name"), values["full_name"] or "—"),
+        ]
+        return confirm_page(translate("agents.confirm_create"), details, url_for("web.new_agent"))
+    agent = users.add_user(db.session, principal=principal, values=values)
+    return done("agents.done_create", url_for("web.agent", agent_id=agent.id), username=agent.username)
+
+
+@bp.route("/agents/<string:agent_id>/password", methods=["POST"])
+@writes
+@page
+def agent_password(agent_id: str):
+    """Reset an agent's password (a supervisor's own agents; an admin anyone's)."""
+    return reset_password(agent_id, url_for("web.agent", agent_id=agent_id))

@@ -53,3 +53,19 @@ def worker_names(principal: Principal, worker_ids) -> dict[str, str]:
         return {}
     rows = db.session.execute(select(Worker.id, Worker.full_name).where(Worker.id.in_(ids), scope.workers(principal)))
     return {worker_id: name or "—" for worker_id, name in rows}
+
+
+def branch_ids_by_code(codes) -> dict[str, str]:
+    """``{code: id}`` of the branches named by code (codes that name none are left out)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(Branch.code, Branch.id).where(Branch.code.in_(wanted))).all())
+
+
+def branch_codes_by_id(ids) -> dict[str, str]:
+    """``{id: code}`` of these branches."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(Branch.id, Branch.code).where(Branch.id.in_(wanted))).all())

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from sync.calendar import workdays
+from sync.contest import leaderboard as contest
+from sync.contest import periods as contest_periods
+from sync.errors import NotFound
 from sync.follow_ups.rules import branch_zone
 from sync.protocol.clock import now_ms
 from sync.protocol.statuses import EnrollmentStatus
@@ -46,6 +49,24 @@ def chart_config(summary: dashboard_model.Dashboard) -> dict:
     }
 
 
+def this_period(now: int, tz: str) -> windows.Window:
+    """The contest period running now (its days, in the branch's time zone), else this calendar month."""
+    running = contest_periods.period_at(db.session, now)
+    if running is not None and running.starts_at <= now < running.ends_at:
+        return windows.days(running.starts_on, running.ends_on, tz)
+    return windows.month(now, tz)
+
+
+def contest_standing(branch_id: str | None, now: int) -> dict | None:
+    """The branch's rank and pace in the current (or latest) period; none without a branch or a period."""
+    if branch_id is None:
+        return None
+    try:
+        return contest.branch_standing(db.session, branch_id=branch_id, as_of=now)
+    except NotFound:  # no period yet
+        return None
+
+
 @bp.route("/")
 @reads
 @page
@@ -65,7 +86,7 @@ def dashboard():
     tz = branch_zone(db.session, branch_id) if branch_id else viewer_zone()
     tz = tz if tz in workdays.ZONES else workdays.DEFAULT_ZONE
     now = now_ms()
-    period = windows.month(now, tz)
+    period = this_period(now, tz)
     summary = dashboard_model.summary(
         db.session,
         principal=principal,
@@ -84,4 +105,5 @@ def dashboard():
         branches=branch_options(principal),
         branch_id=branch_id,
         charts=chart_config(summary),
+        standing=contest_standing(branch_id, now),
     )
