@@ -19,6 +19,7 @@ from sync.errors import InvalidRequest
 from sync.pii import PiiKeyError, PiiProtector
 
 from . import config as config_module
+from .contest_commands import create_period_command
 from .extensions import db
 from .pii import protector
 from .scheduler import scheduler_command
@@ -253,6 +254,7 @@ COMMANDS = [
     serve,
     demo,
     scheduler_command,
+    create_period_command,
 ]
 
 
