@@ -42,7 +42,26 @@ class Worker(SyncedMixin, Base):
 
 class Enrollment(SyncedMixin, Base):
     __tablename__ = "enrollments"
-    __table_args__ = (Index("ix_enrollments_agent_modified", "agent_id", "last_modified"),)
+    __table_args__ = (
+        Index("ix_enrollments_agent_modified", "agent_id", "last_modified"),
+        # The supervisors' dashboard (sync.workspace.dashboard): a branch's (or every branch's) arrivals by
+        # day, agent and status, from the index alone.
+        Index(
+            "ix_enrollments_branch_arrived",
+            "branch_id",
+            "server_created_at",
+            postgresql_include=["agent_id", "status"],
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_enrollments_arrived",
+            "server_created_at",
+            postgresql_include=["agent_id", "status"],
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     agent_id: Mapped[str] = mapped_column(String(64), index=True)
     branch_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -96,6 +115,16 @@ class Visit(SyncedMixin, Base):
         ),
         # A supervisor's branch, newest first (the visit list's order, NULL times first as a backward scan gives
         # them), carrying what the map reads: branch views never touch the table.
+        # The flag queue and the dashboard's unreviewed count (sync.workspace.flagged): the ~3 % of visits
+        # that carry a flag, by branch and time, with what the count reads (an index-only scan).
+        Index(
+            "ix_visits_flagged_live",
+            "branch_id",
+            "visited_at",
+            postgresql_include=["id", "flags"],
+            postgresql_where=text("flags IS NOT NULL AND deleted_at IS NULL"),
+            sqlite_where=text("flags IS NOT NULL AND deleted_at IS NULL"),
+        ),
         Index(
             "ix_visits_branch_map",
             "branch_id",
@@ -136,7 +165,26 @@ class Visit(SyncedMixin, Base):
 
 class FollowUp(SyncedMixin, Base):
     __tablename__ = "follow_ups"
-    __table_args__ = (Index("ix_follow_ups_agent_modified", "assigned_agent_id", "last_modified"),)
+    __table_args__ = (
+        Index("ix_follow_ups_agent_modified", "assigned_agent_id", "last_modified"),
+        # Overdue and upcoming follow-ups by due time, per branch and overall (sync.workspace); the second
+        # also serves the scheduler's missed-follow-up job (status = 'scheduled' AND due_at < cutoff).
+        Index(
+            "ix_follow_ups_branch_due",
+            "branch_id",
+            "status",
+            "due_at",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_follow_ups_due",
+            "status",
+            "due_at",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     enrollment_id: Mapped[str | None] = mapped_column(String(64), index=True)
     worker_id: Mapped[str | None] = mapped_column(String(64))
