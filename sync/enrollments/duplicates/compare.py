@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA, Indel, JaroWinkler, Levenshtein
 
 from sync.enrollments.duplicates.normalize import (
-    COMMON_TOKENS,
     Address,
     nik_birth,
     occupation_key,
@@ -24,7 +23,7 @@ from sync.enrollments.duplicates.normalize import (
 )
 
 LEVEL_NAMES: dict[str, tuple[str, ...]] = {
-    "nik": ("exact", "one edit or transposition", "only the serial differs", "two edits", "different"),
+    "nik": ("exact", "one digit wrong, dropped or swapped", "only the serial differs", "two edits", "different"),
     "name": (
         "exact",
         "very close",
@@ -33,7 +32,7 @@ LEVEL_NAMES: dict[str, tuple[str, ...]] = {
         "partly shared, partly different",
         "different",
     ),
-    "birth": ("exact", "day and month swapped, one digit or one day", "same year", "different"),
+    "birth": ("exact", "close: day and month swapped, a digit, a day, or only the year", "same year", "different"),
     "sex": ("same", "different"),
     "phone": ("same", "different"),
     "village": ("exact", "similar", "different"),
@@ -50,7 +49,7 @@ PLACEHOLDER_DAYS = frozenset({(1, 1), (12, 31)})
 
 @dataclass(slots=True)
 class Person:
-    """What matching knows of one side: normalised values only (no raw PII beyond the NIK digits)."""
+    """What matching knows of one side: normalised values only (NIK digits, name words, address parts)."""
 
     nik: str = ""
     tokens: list[str] = field(default_factory=list)
@@ -172,7 +171,6 @@ class NameMatch:
     mean: float  # mean best similarity of the shorter name's words
     least: float  # the worst of them
     matched: int  # words of the shorter name with a match
-    significant: int  # of which not common (Muhammad, Siti) nor an initial
 
 
 def name_similarity(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ...]) -> NameMatch:
@@ -180,7 +178,7 @@ def name_similarity(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ..
     order of the words does not matter ("Santoso Budi" = "Budi Santoso")."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     free = list(long_)
-    total, least, matched, significant = 0.0, 1.0, 0, 0
+    total, least, matched = 0.0, 1.0, 0
     for t in short:
         best, at = 0.0, -1
         for i, u in enumerate(free):
@@ -191,9 +189,8 @@ def name_similarity(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ..
         least = min(least, best)
         if best >= WORD_MATCH:
             matched += 1
-            significant += len(t) > 1 and t not in COMMON_TOKENS
             del free[at]
-    return NameMatch(total / len(short), least, matched, significant)
+    return NameMatch(total / len(short), least, matched)
 
 
 def _name(a: Person, b: Person, reasons: list[str]) -> tuple[int | None, float]:
@@ -301,14 +298,8 @@ def _sex(a: Person, b: Person, nik_level: int | None, reasons: list[str]) -> int
 
 
 def _day_shifted(a: str, b: str) -> bool:
-    """Two NIKs equal but for the day of birth, 40 apart: one man's and one woman's (twins), not a slip."""
-    return (
-        len(a) == len(b) == 16
-        and a[:6] == b[:6]
-        and a[8:] == b[8:]
-        and a[6:8].isdigit()
-        and abs(int(a[6:8]) - int(b[6:8])) == 40
-    )
+    """Two NIKs whose days of birth are 40 apart: one man's and one woman's (twins), not a slip."""
+    return len(a) == len(b) == 16 and a[6:8].isdigit() and b[6:8].isdigit() and abs(int(a[6:8]) - int(b[6:8])) == 40
 
 
 def _village(a: Person, b: Person, reasons: list[str]) -> int | None:

@@ -40,7 +40,7 @@ from sync.enrollments.duplicates.model import DedupConfig
 from sync.pii import PiiProtector
 
 TF_MIN_COUNT = 10
-RANDOM_PAIRS = 1_000_000
+RANDOM_PAIRS = 300_000  # random pairs for u_random: about a hundred exact name agreements among them
 MAX_BLOCK = 200  # a key shared by more enrolments contributes a random sample of its pairs
 MAX_PAIRS = 3_000_000  # blocked pairs compared for EM at most (a random sample beyond)
 FLOOR = 1e-3  # least probability of a level in either class (no level is impossible for one person)

@@ -134,6 +134,7 @@ def test_sex_levels_and_nik_typos():
     assert level("sex", {"sex": None, "nik": "3471112512910006"}, {"sex": None, "nik": "3471115212910006"}) is None
     # but a day exactly 40 apart, the rest equal, is a man and a woman (twins), not a slip
     assert level("sex", {"sex": None, "nik": "3471110301020008"}, {"sex": None, "nik": "3471114301020008"}) == 1
+    assert level("sex", {"sex": None, "nik": "3515026704850016"}, {"sex": None, "nik": "3515022704850012"}) == 1
 
 
 def test_village_levels():
