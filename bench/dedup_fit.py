@@ -95,16 +95,16 @@ def design_keys(p: Person, protector: PiiProtector) -> dict[str, str | None]:
     birth, village, address = p.any_birth, p.village_compact, p.address
     sounds = {phonetic(t) for t in (p.significant[:1] + p.significant[-1:])} if p.significant else set()
     place = " ".join(sorted(address.tokens)) if address and address.tokens else ""
-    for k, sound in enumerate(sorted(sounds)):
-        keys[f"name_year{k}"] = f"{sound}:{birth.year}" if birth else None
-        keys[f"name_village{k}"] = f"{sound}:{village}" if village else None
-        keys[f"name_address{k}"] = f"{sound}:{place}" if place else None
-    keys["birth"] = birth.isoformat() if birth else None
-    keys["birth_address"] = f"{birth}:{place}" if birth and place else None
-    keys["village_address"] = f"{village}:{place}" if village and place else None
+    for k, sound in enumerate(sorted(sounds)):  # a word's keys meet the same word's in any position
+        keys[f"name_year{k}"] = f"ny:{sound}:{birth.year}" if birth else None
+        keys[f"name_village{k}"] = f"nv:{sound}:{village}" if village else None
+        keys[f"name_address{k}"] = f"na:{sound}:{place}" if place else None
+    keys["birth"] = f"b:{birth.isoformat()}" if birth else None
+    keys["birth_address"] = f"ba:{birth}:{place}" if birth and place else None
+    keys["village_address"] = f"va:{village}:{place}" if village and place else None
     if len(p.nik) >= 15:
-        keys["nik_head_village"] = f"{p.nik[:8]}:{village}" if village else None
-        keys["nik_tail_village"] = f"{p.nik[-8:]}:{village}" if village else None
+        keys["nik_head_village"] = f"nh:{p.nik[:8]}:{village}" if village else None
+        keys["nik_tail_village"] = f"nt:{p.nik[-8:]}:{village}" if village else None
     return keys
 
 
@@ -172,7 +172,7 @@ class Scored:
 
     label: str
     persons: list[Person]
-    keys: list[list[tuple[str, str]]]
+    keys: list[list[str]]
     truth: list[int]
     order: list[int]
     cache: dict[tuple[int, int], tuple[float, bool]] = field(default_factory=dict)
@@ -184,7 +184,7 @@ class Scored:
     ) -> Scored:
         records = source.records(n)
         persons = [person(r, protector) for r in records]
-        key_lists = [[(k, v) for k, v in keys(p, protector).items() if v] for p in persons]
+        key_lists = [sorted({v for v in keys(p, protector).values() if v}) for p in persons]
         order = list(range(len(records)))
         random.Random(seed).shuffle(order)
         return cls(source.label, persons, key_lists, [r["_person"] for r in records], order)
@@ -224,7 +224,7 @@ def cluster(data: Scored, config: DedupConfig, link: float, review: float, *, sw
     n = len(data.persons)
     assign = [-1] * n
     members: dict[int, list[int]] = defaultdict(list)
-    index: dict[tuple[str, str], set[int]] = defaultdict(set)
+    index: dict[str, set[int]] = defaultdict(set)
     reviews = []
     compared = 0
     for i in data.order:

@@ -69,19 +69,26 @@ def candidate_pairs(
     max_block: int = MAX_BLOCK,
     seed: int = 0,
     keys: KeyFunction = blocking_keys,
+    cap: Callable[[str], int] | None = None,
 ) -> np.ndarray:
-    """Every pair ``(i, j)``, ``i < j``, of persons sharing a blocking key, once; shape ``(n, 2)``."""
+    """Every pair ``(i, j)``, ``i < j``, of persons sharing a blocking key value, once; shape ``(n, 2)``.
+
+    Keys meet by value, whatever kind or position they were listed under (a word of the name may be the
+    first of one record and the second of another); a stored key names its kind in its value. A key held
+    by more persons than ``cap(key)`` is left out, as matching leaves it out; without ``cap``, a block
+    larger than ``max_block`` gives a random sample of its pairs.
+    """
     rng = np.random.default_rng(seed)
-    blocks: dict[tuple[str, str], list[int]] = {}
+    blocks: dict[str, list[int]] = {}
     for i, person in enumerate(persons):
-        for kind, value in keys(person, pii).items():
+        for value in set(keys(person, pii).values()):
             if value:
-                blocks.setdefault((kind, value), []).append(i)
+                blocks.setdefault(value, []).append(i)
     codes = []
     n = len(persons)
-    for members in blocks.values():
+    for value, members in blocks.items():
         k = len(members)
-        if k < 2:
+        if k < 2 or (cap is not None and k > cap(value)):
             continue
         idx = np.asarray(members, dtype=np.int64)
         if k <= max_block:

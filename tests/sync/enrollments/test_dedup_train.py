@@ -169,3 +169,15 @@ def test_training_on_a_small_generated_set_is_precise(pii):
         data = Scored.of(source, 1500, pii)
         result = quality(data, cluster(data, config, config.link_threshold, 0.5), 0.5)
         assert result["precision"] >= 0.99 and result["recall"] > 0.7, (source.label, result)
+
+
+def test_candidate_pairs_meet_by_key_value(pii):
+    """Pairs are the persons sharing any key value, once, whatever the key's position; a key held by more
+    persons than its cap is left out, as matching leaves it out."""
+    people = [_named(name) for name in ("Budi Santoso", "Santoso Budi", "Budi", "Agus")]
+
+    def keys(person: Person, _pii) -> dict[str, str | None]:
+        return {f"word{k}": f"w:{word}" for k, word in enumerate(person.tokens)} | {"all": "everyone"}
+
+    assert candidate_pairs(people, pii, keys=keys, cap=lambda key: 3).tolist() == [[0, 1], [0, 2], [1, 2]]
+    assert len(candidate_pairs(people, pii, keys=keys)) == 6  # "everyone" under no cap pairs all four
