@@ -78,19 +78,34 @@ class NikGroups:
         return any(frozenset((worker_id, other)) not in self.distinct for other in others)
 
     def load_decisions(self, session: Session) -> None:
-        """The decided pairs among people who share a NIK (few: most NIKs belong to one live person)."""
+        """The decided pairs among people who share a NIK (few: most NIKs belong to one live person).
+
+        A candidate names its later side by ``worker_id``, or, for an automatic link undone by an unmerge,
+        only by its enrolment (the person it now belongs to was made by the unmerge).
+        """
         shared = sorted({w for ids in self.members.values() if len(ids) > 1 for w in ids})
-        pair = (DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id, DuplicateCandidate.note)
-        for part in chunked(shared):
-            for side in (DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id):
-                decisions = session.execute(
-                    select(*pair).where(
+        columns = (
+            DuplicateCandidate.worker_id,
+            DuplicateCandidate.enrollment_id,
+            DuplicateCandidate.other_worker_id,
+            DuplicateCandidate.note,
+        )
+        decided: list = []
+        for side in (DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id):
+            for part in chunked(shared):
+                decided += session.execute(
+                    select(*columns).where(
                         in_ids(session, side, part),
                         DuplicateCandidate.status == "distinct",
                         DuplicateCandidate.decided_by.is_not(None),
                     )
-                )
-                self.distinct.update(frozenset((a, b)) for a, b, note in decisions if a and b and _decided(note))
+                ).all()
+        unnamed = {eid for wid, eid, _, note in decided if wid is None and _decided(note)}
+        person_of = dict(_lookup(session, Enrollment.id, unnamed, Enrollment.id, Enrollment.worker_id))
+        for wid, eid, other, note in decided:
+            later = wid or person_of.get(eid)
+            if later and other and _decided(note):
+                self.distinct.add(frozenset((later, other)))
 
 
 def _row(first: First, groups: NikGroups, timeline: BranchTimeline) -> dict:

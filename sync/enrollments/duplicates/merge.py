@@ -294,6 +294,7 @@ def unmerge(
             .where(DuplicateCandidate.id == merge_row.candidate_id)
             .values(status="distinct", decided_at=now_ms(), decided_by=principal.user_id, note=note or "unmerged")
         )
+        refresh_credits(session, [survivor, *restored])  # the pair is now decided: a shared NIK counts twice
     _record(
         session,
         action="unmerge",

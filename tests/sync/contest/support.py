@@ -68,10 +68,19 @@ def push_as(session: Session, pii, user: User, tables: dict) -> PushOutcome:
     return outcome
 
 
-def push_at(session: Session, pii, agent: User, when: int, *records: dict, deleted: tuple[str, ...] = ()) -> dict:
+def push_at(
+    session: Session,
+    pii,
+    agent: User,
+    when: int,
+    *records: dict,
+    updated: tuple[dict, ...] = (),
+    deleted: tuple[str, ...] = (),
+) -> dict:
     """Push these enrolments as ``agent`` so that their stamp (``valid_since``) is exactly ``when``."""
     set_clock(session, when - 1)
-    outcome = push_as(session, pii, agent, {"enrollments": {"created": list(records), "deleted": list(deleted)}})
+    parts = {"created": list(records), "updated": list(updated), "deleted": list(deleted)}
+    outcome = push_as(session, pii, agent, {"enrollments": parts})
     assert outcome.timestamp == when
     return outcome.results["enrollments"]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sync.contest.credit import WEEK_MS, credit_time, refresh_credits
 from sync.contest.moves import record_branch_move
 from sync.enrollments.duplicates.merge import latest_merge, mark_distinct, merge, recompute_people, unmerge
 from sync.errors import NotFound
-from sync.models import User, Worker
+from sync.models import User, Worker, new_id
 from sync.models.contest import ContestCredit, UserBranchHistory
 from sync.models.dedup import DuplicateCandidate
 from tests.factories import enrollment, principal_of, valid_nik
@@ -79,47 +80,83 @@ def test_merge_and_unmerge_across_branches_move_the_count(session, world, pii, f
     assert counts(session, february) == (1, 1)
 
 
-def same_nik_pair(session, world, pii) -> tuple[dict, dict]:
-    """One NIK typed for two plainly different people (another name, sex and birth date): not linked."""
-    nik = valid_nik(31, birth=dt.date(1985, 3, 12))
-    budi = enrollment(nik=nik, full_name="Budi Santoso", birth_date="1985-03-12", sex="M", phone="081300000031")
-    siti = enrollment(
-        nik=nik, full_name="Siti Aminah", birth_date="1990-07-01", sex="F", phone="081300000032", village="Tegal"
+def nik_twice(session, world, pii) -> tuple[dict, dict]:
+    """agen.a enrols one person on Feb 2, agen.c another on Feb 3, then agen.c corrects the second one's
+    NIK to the first one's (an edit keeps its person): two live people share a NIK."""
+    first = enrol(session, pii, world.agent_a, at("2031-02-02"))
+    second = enrol(session, pii, world.agent_c, at("2031-02-03"))
+    edit = {k: v for k, v in second.items() if k != "worker_id"} | {"nik": first["nik"], "_status": "updated"}
+    result = push_at(session, pii, world.agent_c, at("2031-02-03", 13), updated=(edit,))[second["id"]]
+    assert result["status"] == "verified" and result["worker_id"] == second["worker_id"]
+    return first, second
+
+
+def queue_pair(session, first: dict, second: dict) -> DuplicateCandidate:
+    """The pair in the supervisors' review queue, as a candidate of the matcher would stand there (the push
+    opens none for a NIK edit; the queue is where a supervisor decides a pair)."""
+    candidate = DuplicateCandidate(
+        id=new_id(),
+        enrollment_id=second["id"],
+        worker_id=second["worker_id"],
+        other_worker_id=first["worker_id"],
+        other_enrollment_id=first["id"],
+        score=1.0,
+        match_weight=0.0,
+        reasons=json.dumps(["same NIK"]),
+        status="open",
+        created_at=at("2031-02-04"),
     )
-    results = push_at(session, pii, world.agent_a, at("2031-02-02"), budi)
-    results |= push_at(session, pii, world.agent_c, at("2031-02-03"), siti)
-    assert results[budi["id"]]["worker_id"] != results[siti["id"]]["worker_id"]
-    return budi, siti
+    session.add(candidate)
+    session.commit()
+    return candidate
 
 
 def test_one_nik_twice_earns_nothing_until_decided_distinct_with_a_note(session, world, pii, february):
-    """Both people share a NIK: neither counts (0, 0) while the pair is open; "distinct" with a note
+    """Both people share a NIK: neither counts, (0, 0), while the pair is undecided; "distinct" with a note
     releases both: (1, 1)."""
-    same_nik_pair(session, world, pii)
+    first, second = nik_twice(session, world, pii)
     assert counts(session, february) == (0, 0)
     assert {c for _, _, c in counted(session).values()} == {False}
-    spv = principal_of(world.supervisor)
+    candidate = queue_pair(session, first, second)
     set_clock(session, at("2031-02-04"))
-    mark_distinct(session, candidate=open_candidate(session), principal=spv, note="dua orang: NIK salah ketik")
+    spv = principal_of(world.supervisor)
+    mark_distinct(session, candidate=candidate, principal=spv, note="dua orang: NIK salah ketik")
     session.commit()
     assert counts(session, february) == (1, 1)
 
 
 def test_one_nik_twice_distinct_without_a_note_stays_held(session, world, pii, february):
-    same_nik_pair(session, world, pii)
+    candidate = queue_pair(session, *nik_twice(session, world, pii))
     set_clock(session, at("2031-02-04"))
-    mark_distinct(session, candidate=open_candidate(session), principal=principal_of(world.supervisor), note="  ")
+    mark_distinct(session, candidate=candidate, principal=principal_of(world.supervisor), note="  ")
     session.commit()
     assert counts(session, february) == (0, 0)
 
 
 def test_one_nik_twice_merged_counts_once(session, world, pii, february):
-    """Merged, one person remains: the first valid enrolment (Budi, Feb 2, Karawang) counts: (1, 0)."""
-    same_nik_pair(session, world, pii)
+    """Merged, one person remains: its first valid enrolment (Feb 2, Karawang) counts: (1, 0)."""
+    candidate = queue_pair(session, *nik_twice(session, world, pii))
     set_clock(session, at("2031-02-04"))
-    merge(session, candidate=open_candidate(session), principal=principal_of(world.admin), note="sama")
+    merge(session, candidate=candidate, principal=principal_of(world.admin), note="sama")
     session.commit()
     assert counts(session, february) == (1, 0)
+
+
+def test_one_nik_twice_after_an_unmerge_counts_twice(session, world, pii, february):
+    """agen.c enrols a NIK agen.a enrolled the day before: the matcher links it (a duplicate, credit to
+    agen.a): (1, 0). A supervisor undoes the link: two people, the pair recorded "distinct" with the
+    unmerge's note, so both count: (1, 1)."""
+    first = enrol(session, pii, world.agent_a, at("2031-02-02"))
+    again = enrollment(nik=first["nik"], full_name="Siti Aminah", birth_date="1990-07-01", sex="F", village="Tegal")
+    linked = push_at(session, pii, world.agent_c, at("2031-02-03"), again)[again["id"]]
+    assert (linked["status"], linked["worker_id"]) == ("duplicate", first["worker_id"])
+    assert counts(session, february) == (1, 0)
+    set_clock(session, at("2031-02-04"))
+    unmerge(
+        session, merge_row=latest_merge(session, first["worker_id"]), principal=principal_of(world.supervisor), pii=pii
+    )
+    session.commit()
+    assert counts(session, february) == (1, 1)
 
 
 def test_deleting_the_counted_enrolment_drops_the_count(session, world, pii, february):
@@ -208,21 +245,29 @@ def test_branch_timeline():
 
 def test_migration_backfill_agrees_with_the_engine(session, world, pii, february):
     """Migration 0006 fills ``contest_credits`` with SQL of its own; on the same data (a merge, a held
-    same-NIK pair, a deletion, captures inside and outside the week) it writes the engine's rows."""
+    same-NIK pair, one released by an unmerge, a deletion, captures inside and outside the week) it writes
+    the engine's rows."""
     first, second = twins()
     push_at(session, pii, world.agent_c, at("2031-02-02"), first)
     push_at(session, pii, world.agent_a, at("2031-02-03"), second)
     set_clock(session, at("2031-02-04"))
     merge(session, candidate=open_candidate(session), principal=principal_of(world.admin), note="sama")
     session.commit()
-    same_nik_pair_later = enrollment(nik=first["nik"], full_name="Siti Aminah", birth_date="1990-07-01", sex="F")
-    push_at(session, pii, world.agent_b, at("2031-02-05"), same_nik_pair_later)
+    shared = enrol(session, pii, world.agent_b, at("2031-02-05"))  # then given the first NIK: held with it
+    edit = {k: v for k, v in shared.items() if k != "worker_id"} | {"nik": first["nik"], "_status": "updated"}
+    push_at(session, pii, world.agent_b, at("2031-02-05", 13), updated=(edit,))
     enrol(session, pii, world.agent_a, at("2031-02-06"), captured_at=at("2031-02-01"))
     enrol(session, pii, world.agent_c, at("2031-02-07"), captured_at=at("2031-01-20"))
     gone = enrol(session, pii, world.agent_b, at("2031-02-08"))
     push_at(session, pii, world.agent_b, at("2031-02-09"), deleted=(gone["id"],))
+    kept = enrol(session, pii, world.agent_a, at("2031-02-10"))
+    again = enrollment(nik=kept["nik"], full_name="Siti Aminah", birth_date="1990-07-01", sex="F", village="Tegal")
+    push_at(session, pii, world.agent_c, at("2031-02-11"), again)  # linked, then the link is undone
+    set_clock(session, at("2031-02-12"))
+    unmerge(session, merge_row=latest_merge(session, kept["worker_id"]), principal=principal_of(world.admin), pii=pii)
+    session.commit()
     engine_rows = counted(session)
-    assert sorted(c for _, _, c in engine_rows.values()) == [False, False, True, True]
+    assert sorted(c for _, _, c in engine_rows.values()) == [False, False, True, True, True, True]
     path = Path(__file__).parents[3] / "server" / "migrations" / "versions" / "0006_contest.py"
     spec = importlib.util.spec_from_file_location("migration_0006", path)
     assert spec is not None and spec.loader is not None
