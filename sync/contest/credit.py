@@ -14,8 +14,9 @@ The rules (docs/api.md "Contest"), each written once here:
 - **Branch**: the credited agent's branch at ``valid_since`` (``sync.contest.branches``).
 
 ``refresh_credits`` rewrites the rows of some people after any change; it runs in the writer's own
-transaction from the push (``after_push``, a pipeline step), from ``recompute_people`` (links, merges,
-unmerges, registry marking), from a distinct decision and from a branch move. ``rebuild_credits`` redoes
+transaction from the push (``after_push``, through the pipeline step ``sync.contest.upkeep``), from
+``recompute_people`` (links, merges, unmerges, registry marking), from a distinct decision and an unmerge's
+record of it, and from a branch move. ``rebuild_credits`` redoes
 the whole table (data loaded by other means: benchmarks, repairs).
 """
 

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, exists, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from sync.accounts import scope
@@ -42,8 +42,8 @@ from sync.contest.periods import (
     targets_of,
 )
 from sync.errors import InvalidRequest, NotFound
-from sync.models import Branch, User, Visit
-from sync.models.contest import ContestCredit, ContestPeriod, UserBranchHistory
+from sync.models import Branch, User
+from sync.models.contest import ContestActivity, ContestCredit, ContestPeriod, UserBranchHistory
 from sync.protocol.clock import now_ms
 from sync.writes import chunked, in_ids
 
@@ -155,26 +155,24 @@ def _previous_counts(
     return whole, to_date
 
 
-def _visited(fr: Frame, user_id) -> ColumnElement[bool]:
-    return exists().where(
-        Visit.agent_id == user_id,
-        Visit.deleted_at.is_(None),
-        Visit.visited_at >= fr.period.starts_at,
-        Visit.visited_at < fr.upto,
-    )
+def _active(fr: Frame):
+    """Agents with a live visit in [starts_at, upto): their first visit in the period came before upto."""
+    return (ContestActivity.period_id == fr.period.id, ContestActivity.first_visit_at < fr.upto)
 
 
 def _active_agents_by_branch(session: Session, fr: Frame) -> Counter:
-    """Agents with a visit in the period before as_of, per branch at as_of. Those who never moved belong
-    to their current branch and are counted by the database; the few who moved are placed by their history."""
+    """Active agents per branch at as_of. Those who never moved belong to their current branch and are
+    counted by the database; the few who moved are placed by their history."""
     if not fr.started:
         return Counter()
-    # Read from ix_visits_live_visited_agent alone (sync.models.contest): the period's visits, their agents.
-    visited = select(Visit.agent_id).where(
-        Visit.deleted_at.is_(None), Visit.visited_at >= fr.period.starts_at, Visit.visited_at < fr.upto
-    )
     moved = case((User.id.in_(select(UserBranchHistory.user_id)), User.id), else_=None).label("mover")
-    active = select(User.branch_id, moved).where(User.role == "agent", User.id.in_(visited)).subquery()
+    active = (
+        select(User.branch_id, moved)
+        .select_from(ContestActivity)
+        .join(User, User.id == ContestActivity.agent_id)
+        .where(*_active(fr), User.role == "agent")
+        .subquery()
+    )
     rows = session.execute(
         select(active.c.branch_id, active.c.mover, func.count()).group_by(active.c.branch_id, active.c.mover)
     )
@@ -283,7 +281,7 @@ def _active_among(session: Session, fr: Frame, ids: Iterable[str]) -> set[str]:
         return set()
     found: set[str] = set()
     for part in chunked(sorted(set(ids))):
-        query = select(User.id).where(in_ids(session, User.id, part), _visited(fr, User.id))
+        query = select(ContestActivity.agent_id).where(*_active(fr), in_ids(session, ContestActivity.agent_id, part))
         found.update(session.execute(query).scalars())
     return found
 

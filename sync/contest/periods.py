@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sync.calendar.workdays import DEFAULT_ZONE, ZONES
+from sync.contest.activity import fill_period
 from sync.errors import InvalidRequest, NotFound
 from sync.models import Branch, new_id
 from sync.models.contest import ContestPeriod, ContestTarget
@@ -206,6 +207,7 @@ def create_period(
     session.add(period)
     session.flush()
     _write_targets(session, period.id, targets or {})
+    fill_period(session, period)
     return period
 
 
@@ -233,10 +235,13 @@ def update_period(session: Session, period_id: str, changes: Mapping[str, Any]) 
         raise InvalidRequest("invalid contest period", errors=errors)
     period.name = name
     period.starts_on, period.ends_on, period.timezone = values["starts_on"], values["ends_on"], values["timezone"]
+    moved = (period.starts_at, period.ends_at) != span
     period.starts_at, period.ends_at = span
     period.updated_at = now_ms()
     session.flush()
     _write_targets(session, period.id, targets)
+    if moved:
+        fill_period(session, period)
     return period
 
 

@@ -5,8 +5,9 @@ agent and branch the credit goes to, its credit time, and whether it counts now 
 while the person shares a NIK with another live person and no supervisor decided the pair). It is kept
 current in the writing transactions (``sync.contest.credit``), so the leaderboard only counts index rows.
 
-The leaderboard's other reader is ``visits`` (who visited within the period: active agents); the index it
-needs on that table is declared here, beside its one user, so the visits model stays the phones' table.
+``contest_activity`` holds, per period and agent, the first live visit within the period, kept the same
+way, so active agents are one index range too. Filling it for a new period reads the period's visits by
+time; the index that needs on ``visits`` is declared here, beside its one user.
 """
 
 from __future__ import annotations
@@ -91,8 +92,23 @@ class ContestCredit(Base):
     counted: Mapped[bool] = mapped_column(Boolean)
 
 
-# Which agents visited within a time range (the leaderboard's active agents), from the index alone: the
-# visits' own indexes lead with the agent or the branch, or need the table for ``deleted_at``.
+class ContestActivity(Base):
+    """The moment each agent first visited within each period (live visits with a time only).
+
+    An agent is active at ``as_of`` when ``first_visit_at`` < min(``ends_at``, ``as_of``): one index range per
+    period instead of the period's visits. Kept by ``sync.contest.activity`` (the push, period writes).
+    """
+
+    __tablename__ = "contest_activity"
+    __table_args__ = (Index("ix_contest_activity_period_first", "period_id", "first_visit_at", "agent_id"),)
+
+    period_id: Mapped[str] = mapped_column(ForeignKey("contest_periods.id"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_visit_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# Which agents visited within a time range, from the index alone (a period's ``contest_activity`` filled at
+# once): the visits' own indexes lead with the agent or the branch, or need the table for ``deleted_at``.
 Index(
     "ix_visits_live_visited_agent",
     Visit.visited_at,
