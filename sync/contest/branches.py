@@ -1,7 +1,8 @@
 """Which branch a user belonged to at a given moment, from ``user_branch_history``.
 
-The rule (one place): the branch of the user's latest history row with ``since <= at``; before their first
-row, that first row's branch; a user without rows never moved, so their branch is ``users.branch_id``.
+The rule (one place): a user who has not moved since ``at`` (no history row after it, or no row at all)
+is in their current branch, ``users.branch_id`` (a move sets it to its row's branch); otherwise the branch
+of their latest history row with ``since <= at``, and before their first row, that first row's branch.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ class BranchTimeline:
 
     def branch_at(self, user_id: str, at: int) -> str | None:
         rows = self.moves.get(user_id)
-        if not rows:
+        position = bisect.bisect_right(rows, (at, float("inf"))) if rows else 0
+        if not rows or position == len(rows):  # never moved, or not since ``at``: where the user is now
             return self.current.get(user_id)
         # The last row with since <= at (row ids break ties: the later write wins); before all rows, the first.
-        position = bisect.bisect_right(rows, (at, float("inf")))
         return rows[max(position - 1, 0)][2]
 
 

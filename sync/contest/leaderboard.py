@@ -161,11 +161,12 @@ def _active(fr: Frame):
 
 
 def _active_agents_by_branch(session: Session, fr: Frame) -> Counter:
-    """Active agents per branch at as_of. Those who never moved belong to their current branch and are
-    counted by the database; the few who moved are placed by their history."""
+    """Active agents per branch at as_of. Those who have not moved since as_of are in their current branch
+    and counted by the database; the few who moved after it are placed by their history."""
     if not fr.started:
         return Counter()
-    moved = case((User.id.in_(select(UserBranchHistory.user_id)), User.id), else_=None).label("mover")
+    moved_since = select(UserBranchHistory.user_id).where(UserBranchHistory.since > fr.as_of)
+    moved = case((User.id.in_(moved_since), User.id), else_=None).label("mover")
     active = (
         select(User.branch_id, moved)
         .select_from(ContestActivity)
@@ -188,15 +189,9 @@ def _active_agents_by_branch(session: Session, fr: Frame) -> Counter:
     return counts
 
 
-def _standing(current: int, previous: int | None, to_date: int | None) -> dict:
-    """The counted part of a line: enrolments, the previous period's and the growth against it."""
-    return {
-        "enrollments": current,
-        "previous_enrollments": previous,
-        "growth_pct": None if previous is None else pct(current - previous, previous),
-        "previous_to_date": to_date,
-        "growth_to_date_pct": None if to_date is None else pct(current - to_date, to_date),
-    }
+def _growth(current: int, previous: int | None) -> float | None:
+    """(current − previous) / previous × 100 (``pct``); None without a previous period."""
+    return None if previous is None else pct(current - previous, previous)
 
 
 def _ranked(items: list[dict], name_key: str) -> list[dict]:
@@ -229,12 +224,25 @@ def _branch_table(session: Session, fr: Frame, active: Counter) -> dict:
     items = []
     for branch_id, code, name, kind, region in branches:
         count, target = current[branch_id], targets.get(branch_id)
-        previous = (whole[branch_id], to_date[branch_id]) if has_previous else (None, None)
-        item = {"rank": 0, "branch_id": branch_id, "branch_code": code, "branch_name": name, "kind": kind}
-        item["region"] = region
-        item |= _standing(count, *previous)
-        item |= {"target": target, "target_pct": pct(count, target), "active_agents": active[branch_id]}
-        items.append(item)
+        before, early = (whole[branch_id], to_date[branch_id]) if has_previous else (None, None)
+        items.append(
+            {
+                "rank": 0,
+                "branch_id": branch_id,
+                "branch_code": code,
+                "branch_name": name,
+                "kind": kind,
+                "region": region,
+                "enrollments": count,
+                "previous_enrollments": before,
+                "growth_pct": _growth(count, before),
+                "previous_to_date": early,
+                "growth_to_date_pct": _growth(count, early),
+                "target": target,
+                "target_pct": pct(count, target),
+                "active_agents": active[branch_id],
+            }
+        )
     return header | {"items": _ranked(items, "branch_code")}
 
 
@@ -314,11 +322,23 @@ def agent_leaderboard(
     items = []
     for agent_id in ids:
         username, full_name = users.get(agent_id, (agent_id, None))
-        previous = (whole[agent_id], to_date[agent_id]) if has_previous else (None, None)
-        item = {"rank": 0, "agent_id": agent_id, "username": username, "full_name": full_name}
-        item |= _standing(current[agent_id], *previous)
-        item |= {"active": agent_id in active, "in_branch": agent_id in members}
-        items.append(item)
+        count = current[agent_id]
+        before, early = (whole[agent_id], to_date[agent_id]) if has_previous else (None, None)
+        items.append(
+            {
+                "rank": 0,
+                "agent_id": agent_id,
+                "username": username,
+                "full_name": full_name,
+                "enrollments": count,
+                "previous_enrollments": before,
+                "growth_pct": _growth(count, before),
+                "previous_to_date": early,
+                "growth_to_date_pct": _growth(count, early),
+                "active": agent_id in active,
+                "in_branch": agent_id in members,
+            }
+        )
     branch_info = {"id": branch.id, "code": branch.code, "name": branch.name}
     return _header(session, fr) | {"branch": branch_info, "items": _ranked(items, "username")}
 

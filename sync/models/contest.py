@@ -56,8 +56,9 @@ class ContestTarget(Base):
 class UserBranchHistory(Base):
     """From ``since`` (ms) on, the user belonged to ``branch_id`` (NULL: to no branch), until the next row.
 
-    Written by ``sync.contest.branches.record_branch_move``. A user without rows never moved: their branch
-    has always been ``users.branch_id``. Before a user's first row, the first row's branch applies.
+    Written by ``sync.contest.moves.record_branch_move``, which also sets ``users.branch_id`` to the latest
+    row's branch. A user without rows never moved: their branch has always been ``users.branch_id``. Before
+    a user's first row, the first row's branch applies (``sync.contest.branches``).
     """
 
     __tablename__ = "user_branch_history"

@@ -235,12 +235,15 @@ def test_credit_time_edges(captured, credited):
 
 
 def test_branch_timeline():
-    """Latest row at or before the moment; before all rows the first; without rows the current branch."""
+    """Latest row at or before the moment; before all rows the first; without rows, or after the last move,
+    the current branch (which a move sets to its row's)."""
     timeline = BranchTimeline(
-        current={"u": "now", "v": "here"}, moves={"u": [(100, 1, "a"), (200, 2, "b"), (200, 3, "c")]}
+        current={"u": "c", "v": "here", "x": "set by hand"},
+        moves={"u": [(100, 1, "a"), (200, 2, "b"), (200, 3, "c")], "x": [(100, 1, "a")]},
     )
     assert [timeline.branch_at("u", t) for t in (50, 100, 199, 200, 900)] == ["a", "a", "a", "c", "c"]
     assert timeline.branch_at("v", 0) == "here" and timeline.branch_at("w", 0) is None
+    assert (timeline.branch_at("x", 50), timeline.branch_at("x", 150)) == ("a", "set by hand")
 
 
 def test_migration_backfill_agrees_with_the_engine(session, world, pii, february):
