@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from sync.contest.credit import after_push as refresh_contest_credits
+from sync.contest.upkeep import after_push as refresh_contest
 from sync.enrollments.apply import apply_enrollments
 from sync.follow_ups.apply import apply_follow_ups
 from sync.follow_ups.rules import schedule_from_visits
@@ -35,7 +35,7 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
 STEPS: tuple[Step, ...] = (
     schedule_from_visits,  # visit outcomes → follow-ups; a new enrolment cancels obsolete revisits
     refresh_after_delete,  # deleted visits' neighbours get their sequence flags again
-    refresh_contest_credits,  # the people whose enrolments changed: who holds the contest credit, and when
+    refresh_contest,  # contest credits of the people touched, active agents of the periods the visits fall in
     refresh_rollup,  # last: the map's rollup reads the flags the steps before wrote
 )
 
