@@ -4,9 +4,11 @@ For each enrolment the candidate pool (``sync.enrollments.duplicates.matcher``) 
 best one decides: **link** (the same person: ``duplicate`` of the person's first valid enrolment, whose
 agent keeps the credit), **review** (a new person for now, with an open candidate for the supervisor;
 the enrolment stays ``verified``), or **new person**. Invalid enrolments only point at a person they
-clearly match and never create one; one that matches nobody waits in ``unlinked_enrollments`` until a
-valid enrolment of its person claims it. NIKs already in the BPJS registry make the enrolment ``duplicate``
-("already a BPU member"). Credits are recomputed for every person touched (``sync.enrollments.duplicates.merge``).
+clearly match and never create one; one that matches nobody waits without a person until a valid
+enrolment of its person claims it (at a later push, or the sweep's). Every pushed enrolment's blocking
+keys go to the candidate store (``match_keys``) with it. NIKs already in the BPJS registry make the
+enrolment ``duplicate`` ("already a BPU member"). Credits are recomputed for every person touched
+(``sync.enrollments.duplicates.merge``).
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from sync.enrollments.duplicates import store
 from sync.enrollments.duplicates.compare import Person
 from sync.enrollments.duplicates.identity import worker_identity
-from sync.enrollments.duplicates.keys import worker_key_columns
 from sync.enrollments.duplicates.matcher import CandidatePool, Known, Probe, make_probe, person_of
 from sync.enrollments.duplicates.merge import recompute_people
 from sync.enrollments.duplicates.model import LINK, DedupConfig
 from sync.models import Enrollment, ScopeExit, Worker, new_id
-from sync.models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, UnlinkedEnrollment, WorkerMerge
+from sync.models.dedup import DedupDecision, DuplicateCandidate, RegistryEntry, WorkerMerge
 from sync.protocol.context import PushContext
 from sync.protocol.statuses import (
     DUPLICATE_REASON,
@@ -42,7 +44,7 @@ VERIFIED, DUPLICATE, NEEDS_CORRECTION = (
     EnrollmentStatus.DUPLICATE,
     EnrollmentStatus.NEEDS_CORRECTION,
 )
-IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")
+IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")  # what a worker row copies
 MAX_REVIEW_CANDIDATES = 3
 
 
@@ -55,13 +57,11 @@ class PushPeople:
     candidates: list[dict] = field(default_factory=list)
     merges: list[dict] = field(default_factory=list)
     decisions: list[dict] = field(default_factory=list)
-    unlinked: dict[str, dict] = field(default_factory=dict)  # enrolment id → its keys, if still unclaimed
+    keys: dict[str, set[str]] = field(default_factory=dict)  # enrolment id → its blocking keys
     touched: set[str] = field(default_factory=set)
 
 
-def new_worker_row(
-    ctx: PushContext, row: dict, nik: str, phone_e164: str | None, keys: dict, registry_status: str | None
-) -> dict:
+def new_worker_row(ctx: PushContext, row: dict, nik: str, phone_e164: str | None, registry_status: str | None) -> dict:
     """A worker made from its first enrolment; PII encrypted under the worker's own id."""
     wid = new_id()
     return {
@@ -75,7 +75,7 @@ def new_worker_row(
         "registry_status": registry_status,
         "enrolled_by_agent_id": ctx.principal.user_id,
         "enrolled_at": ctx.stamp,
-        **worker_identity(ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=keys),
+        **worker_identity(ctx.pii, wid, row, nik=nik, phone_e164=phone_e164),
     }
 
 
@@ -99,8 +99,9 @@ def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrol
     """The one way a push writes its enrolments, in the only order that works:
 
     probe and load candidates → resolve each (status, person, credit) and stamp its link → let valid ones
-    claim waiting invalid ones → save new and refreshed workers → save the enrolments → write candidates,
-    merges and decisions and recompute every touched person's credit. The rows end as stored.
+    claim waiting invalid ones → save new and refreshed workers → save the enrolments and their keys →
+    write candidates, merges and decisions and recompute every touched person's credit. The rows end as
+    stored.
     """
     people = People(session, ctx)
     probes = [people._probe(p) for p in pending]
@@ -112,6 +113,7 @@ def link_and_save(session: Session, ctx: PushContext, pending: list[PendingEnrol
     people._settle_orphans(rows)
     people._save_workers()
     save_rows(session, Enrollment, list(rows.values()), {item.row["id"] for item in pending if item.prev is not None})
+    store.save_keys(session, people.out.keys, new={item.row["id"] for item in pending if item.prev is None})
     for rid, values in people._finish().items():  # credits recomputed for every person touched
         if rid in rows:
             rows[rid].update(values)
@@ -138,7 +140,7 @@ def _stamp_link(session: Session, ctx: PushContext, item: PendingEnrollment) -> 
 
 
 class People:
-    """Duplicate resolution for the enrolments of one push (set-based: one query per blocking key).
+    """Duplicate resolution for the enrolments of one push (set-based: a few queries per chunk of records).
 
     Its steps are private: only ``link_and_save`` drives them, in the one order that works.
     """
@@ -148,7 +150,6 @@ class People:
         self.pool = CandidatePool(session, ctx.pii, config or ctx.settings.dedup)  # the push's model
         self.out = PushPeople()
         self.registry: dict[str, str] = {}
-        self.pushed_ids: set[str] = set()  # every enrolment of the push leaves unlinked_enrollments first
 
     def _probe(self, item: PendingEnrollment) -> Probe:
         row = item.row
@@ -159,14 +160,17 @@ class People:
             sex=row.get("sex"),
             phone_index=self.ctx.pii.blind_index("phone", item.phone_e164),
             village=row.get("village"),
+            address=row.get("address"),
+            occupation=row.get("occupation"),
         )
-        return make_probe(person, self.ctx.pii)
+        probe = make_probe(person, self.ctx.pii)
+        self.out.keys[row["id"]] = probe.key_set
+        return probe
 
     def _load(self, probes: list[Probe], pushed_ids: set[str]) -> None:
-        """Candidate workers and unlinked enrolments for every probe, and which NIKs are BPJS members."""
-        self.pushed_ids = pushed_ids
+        """Candidate people and waiting enrolments for every probe, and which NIKs are BPJS members."""
         self.pool.load(probes, pushed_ids=pushed_ids)
-        niks = sorted({p.keys["nik"] for p in probes if p.keys["nik"]})
+        niks = sorted({index for p in probes if (index := self._registry_index(p))})
         for part in chunked(niks):
             rows = self.session.execute(
                 select(RegistryEntry.nik_index, RegistryEntry.membership_status).where(
@@ -174,6 +178,11 @@ class People:
                 )
             )
             self.registry.update({nik: status for nik, status in rows})
+
+    def _registry_index(self, probe: Probe) -> str | None:
+        """The blind index the BPJS registry is keyed by (a complete NIK only)."""
+        nik = probe.person.nik
+        return self.ctx.pii.blind_index("nik", nik) if len(nik) == 16 else None
 
     def _resolve(self, item: PendingEnrollment, probe: Probe) -> None:
         """Set ``status``, ``status_reason``, ``worker_id``, ``duplicate_of``, ``credited_agent_id`` on the row."""
@@ -200,13 +209,13 @@ class People:
             row["status"] = NEEDS_CORRECTION  # may point at a known person, never creates one
             if top and top.verdict.outcome == LINK:
                 row["worker_id"] = top.worker.id
+                self.pool.count(probe)  # no evidence for the records after it
             else:
                 self.pool.add_orphan(row["id"], probe)
-                self.out.unlinked[row["id"]] = {"enrollment_id": row["id"], **worker_key_columns(probe.keys)}
             return
-        registry = self.registry.get(probe.keys["nik"] or "")
+        registry = self.registry.get(self._registry_index(probe) or "")
         if top and top.verdict.outcome == LINK:
-            self._link(row, top, registry)
+            self._link(row, top, registry, probe)
         else:
             self._new_person(row, probe, nik, phone_e164, registry, ranked)
         self.pool.claim_orphans(probe, row["worker_id"])
@@ -217,13 +226,19 @@ class People:
             row[name] = prev[name]
         if prev["status"] == VERIFIED and any(row.get(k) != prev.get(k) for k in IDENTITY):
             wid = prev["worker_id"]
-            identity = worker_identity(self.ctx.pii, wid, row, nik=nik, phone_e164=phone_e164, keys=probe.keys)
+            identity = worker_identity(self.ctx.pii, wid, row, nik=nik, phone_e164=phone_e164)
             self.out.worker_updates.append({"id": wid, "last_modified": self.ctx.stamp, **identity})
+        known = self.pool.known.get(prev["worker_id"])
+        if known is not None:
+            self.pool.attach(known, probe)
+        else:
+            self.pool.count(probe)
 
-    def _link(self, row: dict, top, registry: str | None) -> None:
+    def _link(self, row: dict, top, registry: str | None, probe: Probe) -> None:
         worker: Known = top.worker
         me = self.ctx.principal
         row["worker_id"] = worker.id
+        self.pool.attach(worker, probe)
         reasons = ", ".join(top.verdict.reasons)
         if registry or worker.registry_status:
             row.update(status=DUPLICATE, status_reason=REGISTRY_REASON)
@@ -269,7 +284,7 @@ class People:
 
     def _new_person(self, row, probe: Probe, nik: str, phone_e164, registry: str | None, ranked) -> None:
         me = self.ctx.principal
-        worker = new_worker_row(self.ctx, row, nik, phone_e164, probe.keys, registry)
+        worker = new_worker_row(self.ctx, row, nik, phone_e164, registry)
         self.out.workers.append(worker)
         row["worker_id"] = worker["id"]
         if registry:
@@ -278,7 +293,7 @@ class People:
         else:
             row.update(status=VERIFIED, credited_agent_id=me.user_id)
             first = (row["id"], me.user_id, me.branch_id)
-        self.pool.add(Known(worker["id"], probe.person, first, registry), probe.keys)
+        self.pool.attach(Known(worker["id"], first=first, registry_status=registry), probe)
         if registry:
             return
         for scored in ranked[:MAX_REVIEW_CANDIDATES]:
@@ -306,7 +321,7 @@ class People:
         }
 
     def _settle_orphans(self, rows: dict[str, dict]) -> None:
-        """Give claimed unlinked enrolments their person: this push's rows in place, stored ones by UPDATE.
+        """Give claimed waiting enrolments their person: this push's rows in place, stored ones by UPDATE.
 
         The UPDATE only takes enrolments still without a person, so of two concurrent claims the first
         wins. Their own agents pull the change (``last_modified``) and the person (``worker_linked_at``).
@@ -317,7 +332,6 @@ class People:
             if orphan.claim is None:
                 continue
             worker_id = orphan.claim[1]
-            self.out.unlinked.pop(orphan.id, None)
             if orphan.id in rows:
                 rows[orphan.id].update(worker_id=worker_id, worker_linked_at=stamp)
             else:
@@ -328,11 +342,6 @@ class People:
                 .where(Enrollment.id.in_(ids), Enrollment.worker_id.is_(None))
                 .values(worker_id=worker_id, worker_linked_at=stamp, last_modified=stamp)
             )
-        gone = sorted(self.pushed_ids | {oid for ids in stored.values() for oid in ids})
-        for part in chunked(gone):
-            self.session.execute(delete(UnlinkedEnrollment).where(UnlinkedEnrollment.enrollment_id.in_(part)))
-        if self.out.unlinked:
-            self.session.execute(insert(UnlinkedEnrollment), list(self.out.unlinked.values()))
 
     def _save_workers(self) -> None:
         """New and refreshed workers; call before the enrolments are written."""

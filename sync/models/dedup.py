@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync.models.base import Base
@@ -92,21 +92,38 @@ class RegistryEntry(Base):
     imported_by: Mapped[str | None] = mapped_column(String(64))
 
 
-class UnlinkedEnrollment(Base):
-    """An invalid enrolment no known person matched yet, with its blocking keys.
+class MatchKey(Base):
+    """One blocking key of a live enrolment (``sync.enrollments.duplicates.keys``), as a keyed hash.
 
-    Invalid enrolments never create a person, so one pushed before the person's first valid enrolment
-    would stay alone for good. The person's later enrolments look these up by the same keys as workers
-    and claim the ones they match. A row leaves when its enrolment is claimed, corrected or re-pushed.
+    The candidate store: a new record finds the people it may be through the enrolments it shares a key
+    with. Written with the enrolment in the push (``sync.enrollments.duplicates.store``), rebuilt by
+    ``jangkau rekey-dedup``; rows of deleted enrolments are ignored by matching and purged by the sweep.
     """
 
-    __tablename__ = "unlinked_enrollments"
+    __tablename__ = "match_keys"
 
-    enrollment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    nik_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    nik_head_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    nik_tail_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    name_dob_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    dob_village_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enrollment_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class DedupSweep(Base):
+    """One run of the duplicate sweep (``sync.enrollments.duplicates.sweep``): what it looked at and did.
+
+    The next run re-scores people changed since ``until_stamp`` (less an overlap for pushes still in
+    flight when this one read the clock).
+    """
+
+    __tablename__ = "dedup_sweeps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int] = mapped_column(BigInteger)
+    full: Mapped[bool] = mapped_column(Boolean)
+    since_stamp: Mapped[int | None] = mapped_column(BigInteger)
+    until_stamp: Mapped[int] = mapped_column(BigInteger, index=True)
+    keyed: Mapped[int] = mapped_column(Integer)  # enrolments given keys they lacked (data older than the store)
+    workers: Mapped[int] = mapped_column(Integer)  # people re-scored
+    pairs: Mapped[int] = mapped_column(Integer)  # record pairs compared
+    linked: Mapped[int] = mapped_column(Integer)  # people merged into another
+    claimed: Mapped[int] = mapped_column(Integer)  # waiting invalid enrolments given their person
+    queued: Mapped[int] = mapped_column(Integer)  # open review candidates added

@@ -20,8 +20,6 @@ class Worker(SyncedMixin, Base):
     full_name: Mapped[str | None] = mapped_column(String(200))
     nik_encrypted: Mapped[str | None] = mapped_column(Text)
     nik_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    nik_head_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    nik_tail_index: Mapped[str | None] = mapped_column(String(64), index=True)
     nik_masked: Mapped[str | None] = mapped_column(String(32))
     birth_date: Mapped[str | None] = mapped_column(String(10))
     sex: Mapped[str | None] = mapped_column(String(1))
@@ -33,10 +31,6 @@ class Worker(SyncedMixin, Base):
     membership_status: Mapped[str] = mapped_column(String(16), default="registered")
     enrolled_by_agent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
-    # Duplicate-detection blocking keys (sync/enrollments/duplicates/keys.py): each an indexed exact-match lookup.
-    name_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    name_dob_key: Mapped[str | None] = mapped_column(String(64), index=True)
-    dob_village_key: Mapped[str | None] = mapped_column(String(64), index=True)
     registry_status: Mapped[str | None] = mapped_column(String(16))  # set when already a BPU member
 
 

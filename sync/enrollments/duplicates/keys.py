@@ -1,12 +1,28 @@
-"""Blocking keys: the indexed ``workers`` columns a candidate must share with an enrolment.
+"""Blocking keys: the values an enrolment shares with the records of its person, stored in ``match_keys``.
 
-A person is found again through any one of them, so each error type leaves at least one intact: the
-NIK (exact); its first and last 8 digits, each with the part of the birth date it lacks (the tail also
-with the sex: without the region it is shared across districts), so one wrong or dropped digit spoils
-only one half; the name's sound with the birth year and month, or with the day and month in either
-order; the phone; birth date with village. The NIK, phone and
-date+village keys are keyed hashes (``PiiProtector.blind_index``); the name keys hold no more than the
-plaintext name and birth date already on the row.
+A record meets a candidate person through any one key, so each key needs only a few intact fields, and
+the set is chosen so that any two intact fields among NIK, name, birth date, village, address and phone
+still share one (``PAIRS`` names the key for each pair; ``tests/sync/enrollments/test_dedup_keys.py``
+checks them all):
+
+- ``nik``: the NIK's digits (16, or 12 to 15 as typed); ``nik_head``: its first half with the birth year and
+  month, for a typo in the second half;
+- ``phone``;
+- the name's sound (``name_sound``: its significant words' phonetic codes, sorted, so word order and most
+  spelling variants do not matter) with the birth year and month, with the day and month in either order,
+  and with the village;
+- each significant word of the name with the birth date (``birth_word``) and with the address
+  (``word_address``): a dropped, added or misspelt word spoils only its own keys;
+- the birth date with the village and with the address; the village with the address.
+
+The address counts by its numbers (house number, RT, RW) and the sound of its first place word: the parts
+that survive the many ways of writing ``Jl.``, ``No.`` and ``RT/RW``. Each key is stored as a one-letter
+kind code and a keyed hash (``PiiProtector.blind_index``) of its value: nothing readable.
+
+A value shared by very many records says little and costs much: a key held by more live enrolments
+than its kind's cap (``CAPS``: a household or a family phone is small, a name with a birth year less so)
+is left out of matching. So a placeholder address, a birth date of 1 January or an agent's own phone
+typed for everybody make no block of thousands.
 """
 
 from __future__ import annotations
@@ -15,45 +31,104 @@ from sync.enrollments.duplicates.compare import Person
 from sync.enrollments.duplicates.normalize import phonetic, significant_tokens
 from sync.pii import PiiProtector
 
-KEY_KINDS = ("nik", "nik_head", "nik_tail", "phone", "name", "name_dob", "dob_village")
+# Kind → the code letter its stored keys start with. ``birth_word`` has up to ``WORDS`` values.
+WORDS = 3
+CODES = {
+    "nik": "n",
+    "nik_head": "h",
+    "phone": "p",
+    "name_month": "m",
+    "name_day_month": "d",
+    "name_village": "v",
+    "birth_word": "w",
+    "birth_village": "b",
+    "birth_address": "c",
+    "village_address": "l",
+    "word_address": "r",
+}
+KEY_KINDS = tuple(CODES)
+FIELDS = ("nik", "name", "birth", "village", "address", "phone")
+# The key that brings two records together when these two fields (and perhaps nothing else) agree.
+PAIRS = {
+    **{frozenset(("nik", f)): "nik" for f in FIELDS if f != "nik"},
+    **{frozenset(("phone", f)): "phone" for f in FIELDS if f != "phone"},
+    frozenset(("name", "birth")): "name_month",
+    frozenset(("name", "village")): "name_village",
+    frozenset(("name", "address")): "word_address",
+    frozenset(("birth", "village")): "birth_village",
+    frozenset(("birth", "address")): "birth_address",
+    frozenset(("village", "address")): "village_address",
+}
+# Live enrolments one key value may hold before it is left out of matching. An address or a phone is
+# shared by a household; a name with a birth year or a village by namesakes.
+BLOCK_CAP = 50
+# Hex digits of the keyed hash kept (64 bits): the store holds some fifteen keys per enrolment, and a rare
+# collision only adds a candidate, which the comparison then turns down.
+HASH_CHARS = 16
+HOUSEHOLD_CAP = 12
+CAPS = {CODES[k]: HOUSEHOLD_CAP for k in ("phone", "birth_address", "village_address", "word_address")}
+
+
+def key_cap(key: str) -> int:
+    """How many live enrolments a stored key may hold and still be used (by its kind code)."""
+    return CAPS.get(key[:1], BLOCK_CAP)
+
+
+def name_sound(person: Person) -> str:
+    """The phonetic codes of the name's significant words, sorted; "" without a name."""
+    return ".".join(sorted(word_sounds(person)))
+
+
+def word_sounds(person: Person) -> list[str]:
+    return [phonetic(t) for t in significant_tokens(person.tokens) if t]
+
+
+def address_sound(person: Person) -> str:
+    """House number, RT, RW and the sound of the first place word; "" when the address has no number."""
+    address = person.address
+    if address is None or (address.number is None and address.rt is None and address.rw is None):
+        return ""
+    first = next((phonetic(t) for t in address.tokens if t.isalpha()), "")
+    return f"{address.number or ''}/{address.rt or ''}/{address.rw or ''}/{first}"
 
 
 def blocking_keys(person: Person, pii: PiiProtector) -> dict[str, str | None]:
-    """Every blocking key of a person (None where the fields it needs are missing)."""
-    nik = person.nik
-    birth = person.any_birth
-    sig = significant_tokens(person.tokens)
-    first = phonetic(sig[0]) if sig else ""
-    last = phonetic(sig[-1]) if sig else ""
-    return {
-        "nik": pii.blind_index("nik", nik) if len(nik) == 16 else None,
-        # Each half holds few distinct values (region + birth day; birth month, year + serial), so each also
-        # takes the part of the entered birth date it lacks: blocks stay small as the table grows.
-        "nik_head": pii.blind_index("nik_head", f"{nik[:8]}|{birth.year}-{birth.month}")
-        if len(nik) >= 15 and birth
-        else None,
-        "nik_tail": pii.blind_index("nik_tail", f"{nik[-8:]}|{birth.day}|{person.any_sex}")
-        if len(nik) >= 15 and birth
-        else None,
-        "phone": person.phone_index,
-        "name": f"{first}.{last}:{birth.year}-{birth.month}" if first and birth else None,
-        "name_dob": f"{first}:{birth.year}-{min(birth.day, birth.month)}-{max(birth.day, birth.month)}"
-        if first and birth
-        else None,
-        "dob_village": pii.blind_index("dob_village", f"{birth.isoformat()}|{person.village}")
-        if birth and person.village
-        else None,
+    """Every blocking key of a person by kind (``birth_word``, ``birth_word2``, … for each word), as stored;
+    None where the fields a key needs are missing. Keys of one kind compare whatever their position."""
+    nik, birth, village = person.nik, person.any_birth, person.village
+    name, address = name_sound(person), address_sound(person)
+    date = birth.isoformat() if birth else ""
+    day_month = f"{min(birth.day, birth.month)}-{max(birth.day, birth.month)}" if birth else ""
+    values: dict[str, tuple[str, str]] = {
+        "nik": ("nik", nik if len(nik) >= 12 else ""),
+        # The first half (region, birth day) with the birth year and month: a typo in the second half (where
+        # the serial is, small and shared across districts) spoils the NIK but not this.
+        "nik_head": ("nik_head", f"{nik[:8]}|{birth.year}-{birth.month}" if len(nik) >= 15 and birth else ""),
+        "phone": ("phone", person.phone_index or ""),
+        # With the year and month, or the day and month in either order (a typo or a swap spoils one).
+        "name_month": ("name_month", f"{name}|{birth.year}-{birth.month}" if name and birth else ""),
+        "name_day_month": ("name_day_month", f"{name}|{day_month}" if name and birth else ""),
+        "name_village": ("name_village", f"{name}|{village}" if name and village else ""),
+        "birth_village": ("birth_village", f"{date}|{village}" if date and village else ""),
+        "birth_address": ("birth_address", f"{date}|{address}" if date and address else ""),
+        "village_address": ("village_address", f"{village}|{address}" if village and address else ""),
     }
+    words = sorted(set(word_sounds(person)))[:WORDS]
+    for i in range(WORDS):
+        word = words[i] if i < len(words) else ""
+        values["birth_word" + (str(i + 1) if i else "")] = ("birth_word", f"{date}|{word}" if word and date else "")
+        values["word_address" + (str(i + 1) if i else "")] = (
+            "word_address",
+            f"{word}|{address}" if word and address else "",
+        )
+    return {label: _stored(pii, kind, value) for label, (kind, value) in values.items()}
 
 
-def worker_key_columns(keys: dict[str, str | None]) -> dict[str, str | None]:
-    """The keys as ``workers`` column values."""
-    return {
-        "nik_index": keys["nik"],
-        "nik_head_index": keys["nik_head"],
-        "nik_tail_index": keys["nik_tail"],
-        "phone_index": keys["phone"],
-        "name_key": keys["name"],
-        "name_dob_key": keys["name_dob"],
-        "dob_village_key": keys["dob_village"],
-    }
+def _stored(pii: PiiProtector, kind: str, value: str) -> str | None:
+    digest = pii.blind_index(f"key:{kind}", value) if value else None
+    return CODES[kind] + digest[:HASH_CHARS] if digest else None
+
+
+def key_set(person: Person, pii: PiiProtector) -> set[str]:
+    """The person's keys as stored in ``match_keys``."""
+    return {key for key in blocking_keys(person, pii).values() if key}

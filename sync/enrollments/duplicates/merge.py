@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from sync.accounts.principal import Principal
 from sync.contest.credit import refresh_credits
 from sync.enrollments.duplicates.identity import worker_identity
-from sync.enrollments.duplicates.keys import blocking_keys
 from sync.enrollments.duplicates.matcher import stored_person
 from sync.errors import Conflict, InvalidRequest, NotFound
 from sync.models import Enrollment, ScopeExit, Worker, new_id
@@ -126,6 +125,16 @@ def _open_candidate(session: Session, candidate_id: str) -> DuplicateCandidate:
 
 def merge(session: Session, *, candidate: DuplicateCandidate, principal: Principal, note: str | None) -> WorkerMerge:
     """The later person joins the earlier one: enrolments move, the later worker is tombstoned."""
+    return apply_merge(session, candidate=candidate, user_id=principal.user_id, action="merge", note=note)
+
+
+def apply_merge(
+    session: Session, *, candidate: DuplicateCandidate, user_id: str | None, action: str, note: str | None
+) -> WorkerMerge:
+    """``merge`` by a supervisor (``user_id``, action ``merge``) or by the sweep (None, ``auto_link``).
+
+    Either way the merge is stamped, snapshotted for ``unmerge`` and recorded in ``dedup_decisions``.
+    """
     stamp = next_stamp(session)
     cand = _open_candidate(session, candidate.id)
     survivor, absorbed = cand.other_worker_id, cand.worker_id
@@ -151,7 +160,7 @@ def merge(session: Session, *, candidate: DuplicateCandidate, principal: Princip
         candidate_id=cand.id,
         snapshot=json.dumps({"enrollments": moved, "survivor_enrollments": kept, "candidates": repointed}),
         created_at=now_ms(),
-        created_by=principal.user_id,
+        created_by=user_id,
     )
     session.add(merge_row)
     session.execute(
@@ -170,12 +179,12 @@ def merge(session: Session, *, candidate: DuplicateCandidate, principal: Princip
             values |= {"status": "merged", "decided_at": now_ms(), "note": f"closed by merge {merge_row.id}"}
         session.execute(update(DuplicateCandidate).where(DuplicateCandidate.id == cid).values(**values))
     recompute_people(session, [survivor], stamp)
-    cand.status, cand.decided_at, cand.decided_by = "merged", now_ms(), principal.user_id
+    cand.status, cand.decided_at, cand.decided_by = "merged", now_ms(), user_id
     cand.note, cand.merge_id = note, merge_row.id
     _record(
         session,
-        action="merge",
-        user_id=principal.user_id,
+        action=action,
+        user_id=user_id,
         stamp=stamp,
         candidate_id=cand.id,
         merge_id=merge_row.id,
@@ -216,7 +225,7 @@ def _worker_from_enrollment(session: Session, pii: PiiProtector, eid: str, stamp
     values = {"full_name": e.full_name, "birth_date": e.birth_date, "sex": e.sex, "village": e.village}
     phone = pii.decrypt(e.phone_e164, row_id=e.id)
     wid = new_id()
-    identity = worker_identity(pii, wid, values, nik=person.nik, phone_e164=phone, keys=blocking_keys(person, pii))
+    identity = worker_identity(pii, wid, values, nik=person.nik, phone_e164=phone)
     session.add(
         Worker(
             id=wid,

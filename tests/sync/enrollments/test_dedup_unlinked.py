@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 
 from sync.enrollments.duplicates.rekey import rekey
-from sync.models.dedup import UnlinkedEnrollment
+from sync.models import Enrollment
+from sync.models.dedup import MatchKey
 from sync.protocol.pull import pull
 from sync.protocol.push import push
 from tests.dedup_helpers import TODAY, live_workers, person, push_enrollments, row
@@ -13,7 +14,9 @@ from tests.factories import changes, principal_of
 
 
 def unlinked_ids(session) -> set[str]:
-    return set(session.execute(select(UnlinkedEnrollment.enrollment_id)).scalars())
+    """Invalid enrolments waiting for their person: live, without a worker."""
+    waiting = select(Enrollment.id).where(Enrollment.worker_id.is_(None), Enrollment.deleted_at.is_(None))
+    return set(session.execute(waiting).scalars())
 
 
 def test_earlier_invalid_enrolment_is_claimed_by_a_later_valid_one(session, world, pii):
@@ -64,7 +67,7 @@ def test_someone_else_does_not_claim_it(session, world, pii):
 
 
 def test_correcting_the_enrolment_takes_it_off_the_waiting_list(session, world, pii):
-    """Re-pushed valid, the enrolment makes its own person and leaves ``unlinked_enrollments``."""
+    """Re-pushed valid, the enrolment makes its own person and waits no more."""
     bad = person(programs="JHT")
     push_enrollments(session, world.agent_b, pii, bad)
     fixed = bad | {"programs": "JKK,JKM", "_status": "updated"}
@@ -93,14 +96,12 @@ def test_rekey_rebuilds_waiting_enrolments_keys(session, world, pii):
     """`rekey` restores a waiting enrolment's keys, so its person still finds it afterwards."""
     bad = person(programs="JHT")
     push_enrollments(session, world.agent_b, pii, bad)
-    expected = session.get(UnlinkedEnrollment, bad["id"]).name_dob_key
-    stale = {"nik_index": None, "name_key": None, "name_dob_key": "x", "phone_index": None}
-    session.execute(update(UnlinkedEnrollment).values(**stale))
+    expected = set(session.execute(select(MatchKey.key).where(MatchKey.enrollment_id == bad["id"])).scalars())
+    session.execute(delete(MatchKey))
     session.commit()
-    assert rekey(session, pii) == {"workers": 0, "unlinked_enrollments": 1}
+    assert rekey(session, pii) == {"enrollments": 1, "keys": len(expected), "removed": 0}
     session.commit()
-    session.expire_all()
-    assert session.get(UnlinkedEnrollment, bad["id"]).name_dob_key == expected
+    assert set(session.execute(select(MatchKey.key).where(MatchKey.enrollment_id == bad["id"])).scalars()) == expected
     good = person()
     push_enrollments(session, world.agent_a, pii, good)
     assert row(session, bad["id"]).worker_id == row(session, good["id"]).worker_id
