@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -62,9 +62,12 @@ def one_decimal(numerator: int, denominator: int) -> float:
 
 def pct(numerator: int, denominator: int | None) -> float | None:
     """``numerator / denominator × 100`` with one decimal; None when the divisor is 0 or None."""
-    if not denominator:
-        return None
-    return one_decimal(numerator * 100, denominator)
+    return one_decimal(numerator * 100, denominator) if denominator else None
+
+
+def _rows(session: Session, query) -> Sequence:
+    """Plain rows of a large read, through the session's connection (no ORM row processing)."""
+    return session.connection().execute(query).all()
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def _counts(session: Session, key, start: int, end: int, where: ColumnElement[bo
     query = select(key, func.count()).where(C.credit_at >= start, C.credit_at < end, C.counted).group_by(key)
     if where is not None:
         query = query.where(where)
-    return Counter(dict(session.execute(query).all()))
+    return Counter(dict(_rows(session, query)))
 
 
 def _previous_counts(
@@ -150,7 +153,7 @@ def _previous_counts(
     )
     if where is not None:
         query = query.where(where)
-    for value, total, before in session.execute(query):
+    for value, total, before in _rows(session, query):
         whole[value], to_date[value] = total, int(before or 0)
     return whole, to_date
 
@@ -174,8 +177,8 @@ def _active_agents_by_branch(session: Session, fr: Frame) -> Counter:
         .where(*_active(fr), User.role == "agent")
         .subquery()
     )
-    rows = session.execute(
-        select(active.c.branch_id, active.c.mover, func.count()).group_by(active.c.branch_id, active.c.mover)
+    rows = _rows(
+        session, select(active.c.branch_id, active.c.mover, func.count()).group_by(active.c.branch_id, active.c.mover)
     )
     counts: Counter[str | None] = Counter()
     movers = []
@@ -219,7 +222,7 @@ def _branch_table(session: Session, fr: Frame, active: Counter) -> dict:
     targets = header["period"]["targets"]
     current = _counts(session, C.branch_id, fr.period.starts_at, fr.upto)
     whole, to_date = _previous_counts(session, fr, C.branch_id)
-    branches = session.execute(select(Branch.id, Branch.code, Branch.name, Branch.kind, Branch.region))
+    branches = _rows(session, select(Branch.id, Branch.code, Branch.name, Branch.kind, Branch.region))
     has_previous = fr.previous is not None
     items = []
     for branch_id, code, name, kind, region in branches:

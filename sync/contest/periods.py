@@ -54,7 +54,7 @@ def targets_of(session: Session, period_ids: Iterable[str]) -> dict[str, dict[st
     ids = sorted(set(period_ids))
     found: dict[str, dict[str, int]] = {pid: {} for pid in ids}
     for part in chunked(ids):
-        rows = session.execute(
+        rows = session.connection().execute(  # plain rows: a period may hold a target for each of thousands of branches
             select(ContestTarget.period_id, ContestTarget.branch_id, ContestTarget.target).where(
                 in_ids(session, ContestTarget.period_id, part)
             )
