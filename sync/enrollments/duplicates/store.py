@@ -99,9 +99,9 @@ def replace_keys(session: Session, keys_by_enrollment: Mapping[str, set[str]]) -
 
 
 def hits(session: Session, keys: Iterable[str], *, cap: int | None = None, skip: Iterable[str] = ()) -> Hits:
-    """Live enrolments sharing each key; a key shared by more live enrolments than its cap
-    (``keys.key_cap``, or ``cap`` for all) is only reported as crowded. ``skip``: enrolments to leave out
-    (the ones being pushed again: their new version counts).
+    """Live enrolments sharing each key; a key held by more enrolments than its cap (``keys.key_cap``, or
+    ``cap`` for all) is only reported as crowded. ``skip``: enrolments to leave out (the ones being pushed
+    again: their new version counts). A deleted enrolment's keys count towards the cap until ``purge``.
 
     One statement per chunk of keys. On PostgreSQL each key is an index range scan that stops after its
     cap + 1 rows (a LATERAL subquery with LIMIT, one per cap), so a crowded key costs no more than a full
@@ -117,30 +117,29 @@ def hits(session: Session, keys: Iterable[str], *, cap: int | None = None, skip:
             by_cap.setdefault(limit[key], []).append(key)
         capped = _capped_postgres if postgres else _capped_sqlite
         query = union_all(*(capped(group, n) for n, group in sorted(by_cap.items())))
-        block: dict[str, list[Hit]] = {}
-        for key, eid, wid, status in session.execute(query):
-            block.setdefault(key, []).append(Hit(eid, wid, status))
+        block: dict[str, list[Hit | None]] = {}
+        for key, eid, wid, status, deleted in session.execute(query):
+            block.setdefault(key, []).append(None if deleted is not None else Hit(eid, wid, status))
         for key, found in block.items():
             if len(found) > limit[key]:
                 result.crowded.add(key)
             else:
-                kept = [h for h in found if h.enrollment_id not in skip]
+                kept = [h for h in found if h is not None and h.enrollment_id not in skip]
                 if kept:
                     result.by_key[key] = kept
     return result
 
 
 def _capped_postgres(keys: Sequence[str], cap: int):
+    # The LATERAL reads match_keys alone, so it is an index range scan that stops after cap + 1 rows whatever
+    # the planner believes of enrollments (a join inside it was planned as a scan of all enrolments when
+    # their statistics were stale). Keys of deleted enrolments count until the sweep purges them.
     wanted = func.unnest(literal(list(keys), ARRAY(String))).table_valued("key").render_derived(name=f"wanted{cap}")
-    block = (
-        select(MatchKey.enrollment_id, Enrollment.worker_id, Enrollment.status)
-        .join(Enrollment, Enrollment.id == MatchKey.enrollment_id)
-        .where(MatchKey.key == wanted.c.key, Enrollment.deleted_at.is_(None))
-        .limit(cap + 1)
-        .lateral(f"block{cap}")
-    )
-    return select(wanted.c.key, block.c.enrollment_id, block.c.worker_id, block.c.status).select_from(
-        wanted.join(block, true())
+    block = select(MatchKey.enrollment_id).where(MatchKey.key == wanted.c.key).limit(cap + 1).lateral(f"block{cap}")
+    return (
+        select(wanted.c.key, Enrollment.id, Enrollment.worker_id, Enrollment.status, Enrollment.deleted_at)
+        .select_from(wanted.join(block, true()))
+        .join(Enrollment, Enrollment.id == block.c.enrollment_id)
     )
 
 
@@ -149,16 +148,15 @@ def _capped_sqlite(keys: Sequence[str], cap: int):
         select(
             MatchKey.key,
             MatchKey.enrollment_id,
-            Enrollment.worker_id,
-            Enrollment.status,
             func.row_number().over(partition_by=MatchKey.key, order_by=MatchKey.enrollment_id).label("rank"),
         )
-        .join(Enrollment, Enrollment.id == MatchKey.enrollment_id)
-        .where(MatchKey.key.in_(keys), Enrollment.deleted_at.is_(None))
+        .where(MatchKey.key.in_(keys))
         .subquery()
     )
-    return select(ranked.c.key, ranked.c.enrollment_id, ranked.c.worker_id, ranked.c.status).where(
-        ranked.c.rank <= cap + 1
+    return (
+        select(ranked.c.key, Enrollment.id, Enrollment.worker_id, Enrollment.status, Enrollment.deleted_at)
+        .join(Enrollment, Enrollment.id == ranked.c.enrollment_id)
+        .where(ranked.c.rank <= cap + 1)
     )
 
 

@@ -208,8 +208,8 @@ class Clusters:
             root = queue.popleft()
             if root not in self.members:
                 continue  # merged into another group meanwhile, which is queued
-            if expand is not None:
-                expand(self.members[root])
+            if expand is not None:  # everything queued at once: a few statements, not a few per group
+                expand({u for r in (root, *queue) if r in self.members for u in self.members[r]})
             for other in sorted(self.neighbours(root)):
                 found = self.linking(root, other)
                 if found is not None and self.allowed(root, other):
