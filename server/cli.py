@@ -20,6 +20,7 @@ from sync.pii import PiiKeyError, PiiProtector
 
 from . import config as config_module
 from .contest_commands import create_period_command
+from .dedup_commands import dedup_sweep, dedup_train, rekey_dedup
 from .extensions import db
 from .pii import protector
 from .scheduler import scheduler_command
@@ -50,17 +51,6 @@ def init_db() -> None:
     ensure_clock(db.session)
     db.session.commit()
     click.echo("database is at the latest schema")
-
-
-@click.command("rekey-dedup")
-@with_appcontext
-def rekey_dedup() -> None:
-    """Rebuild the duplicate-matching blocking keys of every worker (after a release changes them)."""
-    from sync.enrollments.duplicates.rekey import rekey
-
-    counts = rekey(db.session, protector())
-    db.session.commit()
-    click.echo(f"rekeyed {counts['workers']} workers and {counts['unlinked_enrollments']} waiting enrolments")
 
 
 @click.group("push-archive")
@@ -247,6 +237,8 @@ def demo(ctx, host: str, port: int) -> None:
 COMMANDS = [
     init_db,
     rekey_dedup,
+    dedup_sweep,
+    dedup_train,
     push_archive,
     seed_demo_command,
     create_branch_command,

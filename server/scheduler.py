@@ -46,6 +46,7 @@ class Ticker:
 
     def __init__(self, app: Flask, *, interval_s: float | None = None):
         self.settings: DispatchSettings = engine_settings(app).dispatch  # parsed once, by create_app
+        self.dedup = engine_settings(app).dedup
         if interval_s:
             self.settings = dataclasses.replace(self.settings, interval_s=interval_s)
         try:
@@ -64,7 +65,9 @@ class Ticker:
 
     def __call__(self) -> TickReport | None:
         try:
-            report = tick(self.factory, channel=self.channel, settings=self.settings, pii=self.pii, me=self.me)
+            report = tick(
+                self.factory, channel=self.channel, settings=self.settings, pii=self.pii, me=self.me, dedup=self.dedup
+            )
         except Exception:  # a tick must never kill the scheduler thread; the next one retries
             log.exception("scheduler tick failed")
             return None

@@ -6,10 +6,14 @@ import os
 import subprocess
 import sys
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from sync.models import Branch, Enrollment, User, Visit, Worker
+from server.config import engine_settings
+from sync.enrollments.duplicates.model import read_config
+from sync.models import Branch, Enrollment, User, Visit
+from sync.models.dedup import DedupSweep, MatchKey
+from tests.factories import changes, enrollment
 
 
 def test_create_branch_and_user_with_password_on_stdin(app, engine):
@@ -86,16 +90,43 @@ def test_console_script_init_db_is_idempotent(tmp_path):
 
 
 def test_rekey_dedup_rebuilds_stale_blocking_keys(app, engine):
-    """After seed-demo, blanked worker keys come back from `rekey-dedup` exactly as a push would make them."""
+    """After seed-demo, lost and stale candidate-store keys come back from `rekey-dedup` exactly as a push made
+    them, and the keys of deleted enrolments go."""
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seed-demo", "--agents-per-branch", "1", "--visits-per-agent", "2"]).exit_code == 0
+    keys = select(MatchKey.enrollment_id, MatchKey.key).order_by(MatchKey.enrollment_id, MatchKey.key)
     with Session(engine) as session:
-        before = session.execute(select(Worker.id, Worker.name_key, Worker.nik_head_index).order_by(Worker.id)).all()
-        session.execute(update(Worker).values(name_key="stale", nik_head_index=None))
+        before = session.execute(keys).all()
+        live = session.execute(select(func.count()).select_from(Enrollment).where(Enrollment.deleted_at.is_(None)))
+        enrolments = live.scalar_one()
+        session.execute(delete(MatchKey).where(MatchKey.enrollment_id == before[0].enrollment_id))
+        session.add(MatchKey(key="x-stale", enrollment_id="no-such-enrolment"))
         session.commit()
     result = runner.invoke(args=["rekey-dedup"])
     assert result.exit_code == 0, result.output
-    assert f"rekeyed {len(before)} workers" in result.output
+    assert f"rekeyed {enrolments} enrolments ({len(before)} keys); dropped 1 keys" in result.output
     with Session(engine) as session:
-        after = session.execute(select(Worker.id, Worker.name_key, Worker.nik_head_index).order_by(Worker.id)).all()
-    assert before and after == before
+        assert before and session.execute(keys).all() == before
+
+
+def test_dedup_sweep_and_train_commands(app, api, world, engine, tmp_path):
+    """`dedup-sweep` reports what it did; `dedup-train` learns from the stored enrolments and writes a model
+    file the server can read, keeping the thresholds of the model in use."""
+    from bench.dedup_noisy_data import generate
+
+    fields = ("nik", "full_name", "birth_date", "sex", "phone", "occupation", "address", "village", "programs")
+    records = [enrollment(id=r["id"], **{f: r[f] for f in fields}) for r in generate(120, seed=5)]
+    pushed = api.push(world.agent_a, changes(enrollments={"created": records}), 10**13)
+    assert pushed.status_code == 200, pushed.get_json()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["dedup-sweep", "--full"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("swept ") and "merged" in result.output, result.output
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).select_from(DedupSweep)).scalar_one() == 1
+    model = tmp_path / "model.json"
+    result = runner.invoke(args=["dedup-train", "--output", str(model)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "trained on" in result.output and read_config(model).link_threshold == engine_settings(app).dedup.link_threshold
+    )
