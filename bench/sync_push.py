@@ -13,7 +13,8 @@ duplicate matching, worker creation, geo flags, follow-ups, auth, archive, JSON)
 
 Two tables: wall time (latency, records/s) and CPU time (app process + PostgreSQL backends), the second
 being what a push costs whatever else the machine is doing. The "existing workers" variant seeds realistic
-workers of the same regency (bulk insert, with the dedup blocking keys) before 500-record pushes.
+workers of the same regency (bulk insert: each with the enrolment that made it and its blocking keys in
+``match_keys``) before 500-record pushes.
 
     .venv/bin/python bench/sync_push.py [--quick] [--databases sqlite,postgresql] [--database-url URL]
     .venv/bin/python bench/sync_push.py --workers-only --databases postgresql [--workers 100000]
@@ -37,6 +38,7 @@ from support.report import fmt_int, machine_note, print_table, progress
 
 from sync.enrollments.duplicates.normalize import clear_caches
 from sync.models import Enrollment, Visit, Worker
+from sync.models.dedup import MatchKey
 from sync.pii import PiiProtector, mask_nik, mask_phone
 
 FULL = {
@@ -127,48 +129,63 @@ def remove_raw(bench: Bench, templates: tuple[list[dict], list[dict]], tag: str)
 # ---------------------------------------------------------------- existing workers
 
 
-def worker_rows(pii: PiiProtector, start: int, count: int) -> list[dict]:
-    """Workers as a push makes them: encrypted NIK and phone, blind indexes and the dedup blocking keys."""
-    try:  # the duplicate-matching engine's own key builder, when this version of the engine has it
-        from sync.enrollments.duplicates.keys import blocking_keys, worker_key_columns
-        from sync.enrollments.duplicates.matcher import person_of
-    except ImportError:
-        blocking_keys = None
-    columns = {c.name for c in Worker.__table__.columns}
-    rows = []
+def worker_rows(pii: PiiProtector, start: int, count: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """Workers as a push makes them (encrypted NIK and phone, blind indexes), each with the enrolment that made
+    it and that enrolment's blocking keys in the candidate store (``match_keys``), which matching reads."""
+    from sync.enrollments.duplicates.keys import key_set
+    from sync.enrollments.duplicates.matcher import person_of
+    from sync.enrollments.duplicates.store import key_rows
+
+    worker_columns = {c.name for c in Worker.__table__.columns}
+    workers, enrolments, keys = [], [], {}
     for i in range(start, start + count):
         who = person(i, seeded=True, phone_prefix="0813")  # other people of the same area
-        wid, nik, e164 = f"w{i:015d}", who["nik"], "+62" + who["phone"][1:]  # SEEDED_ID
+        wid, eid, nik, e164 = f"w{i:015d}", f"e{i:015d}", who["nik"], "+62" + who["phone"][1:]  # SEEDED_ID
         phone_index = pii.blind_index("phone", e164)
+        identity = {k: who[k] for k in ("full_name", "birth_date", "sex", "village")}
+        stamps = {"server_created_at": 1 + i, "last_modified": 1 + i, "deleted_at": None, "created_by_device": None}
         row = {
             "id": wid,
-            "server_created_at": 1 + i,
-            "last_modified": 1 + i,
-            "deleted_at": None,
-            "created_by_device": None,
-            "full_name": who["full_name"],
+            **stamps,
+            **identity,
             "nik_encrypted": pii.encrypt(nik, row_id=wid),
+            "nik_index": pii.blind_index("nik", nik),
             "nik_masked": mask_nik(nik),
-            "birth_date": who["birth_date"],
-            "sex": who["sex"],
             "phone_encrypted": pii.encrypt(e164, row_id=wid),
+            "phone_index": phone_index,
             "phone_masked": mask_phone(e164),
             "occupation": "nelayan",
-            "village": who["village"],
             "membership_status": "registered",
             "enrolled_by_agent_id": f"agent{i % 200:011d}",
             "enrolled_at": 1 + i,
-            "nik_index": pii.blind_index("nik", nik),
-            "nik_head_index": pii.blind_index("nik_head", nik[:8]),
-            "nik_tail_index": pii.blind_index("nik_tail", nik[8:]),
-            "phone_index": phone_index,
         }
-        if blocking_keys is not None:
-            fields = {k: who[k] for k in ("full_name", "birth_date", "sex", "village")}
-            keys = blocking_keys(person_of(nik=nik, phone_index=phone_index, **fields), pii)
-            row.update(worker_key_columns(keys))
-        rows.append({k: v for k, v in row.items() if k in columns})
-    return rows
+        workers.append({k: v for k, v in row.items() if k in worker_columns})
+        enrolments.append(
+            {
+                "id": eid,
+                **stamps,
+                **identity,
+                "agent_id": row["enrolled_by_agent_id"],
+                "branch_id": None,
+                "nik_encrypted": pii.encrypt(nik, row_id=eid),
+                "nik_index": row["nik_index"],
+                "nik_masked": row["nik_masked"],
+                "phone_encrypted": pii.encrypt(who["phone"], row_id=eid),
+                "phone_e164": pii.encrypt(e164, row_id=eid),
+                "phone_index": phone_index,
+                "phone_masked": row["phone_masked"],
+                "occupation": "nelayan",
+                "address": who.get("address"),
+                "programs": "JKK,JKM",
+                "status": "verified",
+                "worker_id": wid,
+                "worker_linked_at": 1 + i,
+                "credited_agent_id": row["enrolled_by_agent_id"],
+                "valid_since": 1 + i,
+            }
+        )
+        keys[eid] = key_set(person_of(nik=nik, phone_index=phone_index, address=who.get("address"), **identity), pii)
+    return workers, enrolments, key_rows(keys)
 
 
 def seed_workers(bench: Bench, count: int, checkpoint: bool = False) -> float:
@@ -176,9 +193,11 @@ def seed_workers(bench: Bench, count: int, checkpoint: bool = False) -> float:
 
     def run():
         for start in range(0, count, WORKER_CHUNK):
-            rows = worker_rows(bench.pii, start, min(WORKER_CHUNK, count - start))
+            workers, enrolments, keys = worker_rows(bench.pii, start, min(WORKER_CHUNK, count - start))
             with bench.engine.begin() as conn:
-                conn.execute(insert(Worker.__table__), rows)
+                conn.execute(insert(Worker.__table__), workers)
+                conn.execute(insert(Enrollment.__table__), enrolments)
+                conn.execute(insert(MatchKey.__table__), keys)
 
     seconds, _ = timed(run)
     analyze(bench.engine, checkpoint=checkpoint)

@@ -66,6 +66,9 @@ def person(serial: int, *, seeded: bool = False, phone_prefix: str = "0812") -> 
         "sex": sex,
         "phone": f"{phone_prefix}{serial % 100_000_000:08d}",
         "village": VILLAGES[mix // 7 % len(VILLAGES)],
+        # A house of the village: a street, a number, RT and RW (people do not all live at one address).
+        "address": f"Jl. {FAMILY[mix // 11 % len(FAMILY)]} No. {mix // 97 % 150 + 1} "
+        f"RT {mix // 13 % 12 + 1:02d}/RW {mix // 17 % 8 + 1:02d}",
     }
 
 
