@@ -61,8 +61,15 @@ def one_decimal(numerator: int, denominator: int) -> float:
 
 
 def pct(numerator: int, denominator: int | None) -> float | None:
-    """``numerator / denominator × 100`` with one decimal; None when the divisor is 0 or None."""
-    return one_decimal(numerator * 100, denominator) if denominator else None
+    """``numerator / denominator × 100`` with one decimal (``one_decimal``, inlined: thousands of calls per
+    table); None when the divisor is 0 or None."""
+    if not denominator:
+        return None
+    a, b = abs(numerator) * 100, abs(denominator)
+    tenths = (20 * a + b) // (2 * b)
+    if tenths == 0:
+        return 0.0
+    return -tenths / 10 if (numerator < 0) != (denominator < 0) else tenths / 10
 
 
 def _rows(session: Session, query) -> Sequence:
@@ -192,11 +199,6 @@ def _active_agents_by_branch(session: Session, fr: Frame) -> Counter:
     return counts
 
 
-def _growth(current: int, previous: int | None) -> float | None:
-    """(current − previous) / previous × 100 (``pct``); None without a previous period."""
-    return None if previous is None else pct(current - previous, previous)
-
-
 def _ranked(items: list[dict], name_key: str) -> list[dict]:
     """Sorted by enrolments, then growth (nulls last), then ``name_key``; ranks 1…n set in place."""
     items.sort(key=lambda i: (-i["enrollments"], i["growth_pct"] is None, -(i["growth_pct"] or 0.0), i[name_key]))
@@ -238,9 +240,9 @@ def _branch_table(session: Session, fr: Frame, active: Counter) -> dict:
                 "region": region,
                 "enrollments": count,
                 "previous_enrollments": before,
-                "growth_pct": _growth(count, before),
+                "growth_pct": None if before is None else pct(count - before, before),
                 "previous_to_date": early,
-                "growth_to_date_pct": _growth(count, early),
+                "growth_to_date_pct": None if early is None else pct(count - early, early),
                 "target": target,
                 "target_pct": pct(count, target),
                 "active_agents": active[branch_id],
@@ -335,9 +337,9 @@ def agent_leaderboard(
                 "full_name": full_name,
                 "enrollments": count,
                 "previous_enrollments": before,
-                "growth_pct": _growth(count, before),
+                "growth_pct": None if before is None else pct(count - before, before),
                 "previous_to_date": early,
-                "growth_to_date_pct": _growth(count, early),
+                "growth_to_date_pct": None if early is None else pct(count - early, early),
                 "active": agent_id in active,
                 "in_branch": agent_id in members,
             }

@@ -54,10 +54,14 @@ def targets_of(session: Session, period_ids: Iterable[str]) -> dict[str, dict[st
     ids = sorted(set(period_ids))
     found: dict[str, dict[str, int]] = {pid: {} for pid in ids}
     for part in chunked(ids):
-        rows = session.connection().execute(  # plain rows: a period may hold a target for each of thousands of branches
-            select(ContestTarget.period_id, ContestTarget.branch_id, ContestTarget.target).where(
-                in_ids(session, ContestTarget.period_id, part)
+        rows = (
+            session.connection()
+            .execute(  # plain rows: a period may hold a target for each of thousands of branches
+                select(ContestTarget.period_id, ContestTarget.branch_id, ContestTarget.target).where(
+                    in_ids(session, ContestTarget.period_id, part)
+                )
             )
+            .all()
         )
         for pid, branch_id, target in rows:
             found[pid][branch_id] = target
