@@ -13,7 +13,6 @@ import secrets
 import signal
 import socket
 import threading
-from collections.abc import Mapping
 
 import click
 from flask import Flask, current_app
@@ -25,20 +24,11 @@ from sync.reminders.dispatch import TickReport
 from sync.reminders.settings import DispatchSettings
 from sync.scheduler.tick import tick
 
-from .config import ConfigError, engine_settings, parse_dispatch
+from .config import ConfigError, engine_settings
 from .extensions import db
 from .pii import protector
 
 log = logging.getLogger(__name__)
-
-
-def dispatch_settings(config: Mapping) -> DispatchSettings:
-    """The dispatch part of a config mapping, parsed (``server.config.parse_dispatch``; no environment read).
-
-    Kept for ``server.api.reminders``, which reads the webhook secret through it; an app's own settings,
-    parsed once at its creation, are ``engine_settings(app).dispatch``.
-    """
-    return parse_dispatch(config)
 
 
 class Ticker:

@@ -10,8 +10,8 @@ from sync.accounts import users
 from sync.protocol.clock import now_ms
 from sync.workspace import activity, windows
 
+from ...config import engine_settings
 from ...extensions import db
-from ...scheduler import dispatch_settings
 from ...unit_of_work import reads, writes
 from .. import bp
 from ..forms import Fields, confirm_page, confirmed, done, form, query
@@ -38,7 +38,7 @@ def _window(fields: Fields) -> windows.Window:
 
 def _grace_ms() -> int:
     """A follow-up done within this after its due time was done on time (the scheduler's missed grace)."""
-    return dispatch_settings(current_app.config).missed_grace_ms
+    return engine_settings(current_app).dispatch.missed_grace_ms
 
 
 @bp.route("/agents")
