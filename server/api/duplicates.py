@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import CandidateListArgsSchema, CandidatePageSchema, CandidateSchema, ResolveSchema
-from sync import audit
 from sync.enrollments.duplicates import merge as dedup_merge
 from sync.enrollments.duplicates import review
 
@@ -47,13 +46,6 @@ def resolve_duplicate(args, candidate_id: str):
             dedup_merge.merge(db.session, candidate=candidate, principal=principal, note=args["note"])
         else:
             dedup_merge.mark_distinct(db.session, candidate=candidate, principal=principal, note=args["note"])
-        audit.record(
-            db.session,
-            principal,
-            audit.DUPLICATE_DECISIONS[args["decision"]],
-            table="duplicate_candidates",
-            subject_id=candidate_id,
-        )
     with read_only():
         candidate = review.get_candidate(db.session, principal=principal, candidate_id=candidate_id)
         return review.candidates_json(db.session, [candidate])[0]

@@ -11,7 +11,6 @@ from schemas.follow_ups import (
     FollowUpPatchSchema,
     FollowUpSchema,
 )
-from sync import audit
 from sync.follow_ups import manage
 from sync.models import FollowUp
 from sync.protocol.clock import now_ms
@@ -64,11 +63,5 @@ def create_follow_up(args):
 def patch_follow_up(args, follow_up_id: str):
     """Reassign (a deletion on the old agent's phone, a creation on the new one's) or reschedule."""
     principal = current_principal()
-    before = manage.get_follow_up(db.session, principal=principal, follow_up_id=follow_up_id).assigned_agent_id
     follow_up = manage.change_follow_up(db.session, principal=principal, follow_up_id=follow_up_id, changes=args)
-    if follow_up.assigned_agent_id != before:
-        audit.record(
-            db.session, principal, audit.FOLLOW_UP_REASSIGN, table="follow_ups", subject_id=follow_up.id,
-            detail={"from": before, "to": follow_up.assigned_agent_id},
-        )  # fmt: skip
     return follow_up_json(follow_up, now_ms())

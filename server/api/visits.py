@@ -22,7 +22,6 @@ from schemas.visits import (
     VisitPageSchema,
     VisitSchema,
 )
-from sync import audit
 from sync.models import Visit
 from sync.visits import coverage, geojson, listing
 from sync.visits import reviews as visit_reviews
@@ -121,6 +120,4 @@ def review_flag(args, visit_id: str, flag: str):
     review = visit_reviews.review_flag(
         db.session, principal=principal, visit_id=visit_id, flag=flag, decision=args["decision"], note=args["note"]
     )
-    action = audit.FLAG_DECISIONS[args["decision"]]
-    audit.record(db.session, principal, action, table="visits", subject_id=visit_id, detail={"flag": flag})
     return review

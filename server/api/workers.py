@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from schemas.dedup import UnmergeResultSchema, UnmergeSchema, WorkerDetailSchema
-from sync import audit
 from sync.enrollments.duplicates import merge as dedup_merge
 from sync.enrollments.duplicates import review
 
@@ -44,10 +43,6 @@ def unmerge_worker(args, worker_id: str):
     restored = dedup_merge.unmerge(
         db.session, merge_row=merge_row, principal=principal, pii=protector(), note=args.get("note")
     )
-    audit.record(
-        db.session, principal, audit.WORKER_UNMERGE, table="worker_merges", subject_id=merge_row.id,
-        detail={"worker_id": worker_id},
-    )  # fmt: skip
     return {
         "merge_id": merge_row.id,
         "survivor_worker_id": merge_row.survivor_worker_id,

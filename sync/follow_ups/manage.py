@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from sync import audit
 from sync.accounts import scope
 from sync.accounts.principal import Principal
 from sync.calendar import workdays
@@ -142,6 +143,10 @@ def change_follow_up(session: Session, *, principal: Principal, follow_up_id: st
     stamp = next_stamp(session)
     session.refresh(follow_up)  # re-read under the clock's lock: a push may have committed meanwhile
     if new_agent is not None:
+        audit.record(
+            session, principal, audit.FOLLOW_UP_REASSIGN, table="follow_ups", subject_id=follow_up.id,
+            detail={"from": follow_up.assigned_agent_id, "to": new_agent.id},
+        )  # fmt: skip
         if follow_up.assigned_agent_id:
             session.add(
                 ScopeExit(

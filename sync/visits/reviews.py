@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sync import audit
 from sync.accounts.principal import Principal
 from sync.errors import InvalidRequest, NotFound
 from sync.models import new_id
@@ -55,6 +56,9 @@ def review_flag(
         reviewed_at=now_ms(),
     )
     session.add(review)
+    audit.record(
+        session, principal, audit.FLAG_DECISIONS[decision], table="visits", subject_id=visit.id, detail={"flag": flag}
+    )
     session.flush()
     return review
 

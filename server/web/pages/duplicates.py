@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from sync import audit
 from sync.enrollments.duplicates import merge as dedup_merge
 from sync.enrollments.duplicates import review
 
@@ -94,6 +93,4 @@ def resolve(candidate_id: str):
         dedup_merge.merge(db.session, candidate=candidate, principal=principal, note=note)
     else:
         dedup_merge.mark_distinct(db.session, candidate=candidate, principal=principal, note=note)
-    action = audit.DUPLICATE_DECISIONS[decision]
-    audit.record(db.session, principal, action, table="duplicate_candidates", subject_id=candidate.id)
     return done(f"duplicates.done_{decision}", url_for("web.duplicates"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from sync import audit
 from sync.geo.distance import haversine_km
 from sync.visits import listing
 from sync.visits import reviews as visit_reviews
@@ -136,6 +135,4 @@ def review_flag(visit_id: str):
     visit_reviews.review_flag(
         db.session, principal=principal, visit_id=visit.id, flag=flag_name, decision=decision, note=note
     )
-    action = audit.FLAG_DECISIONS[decision]
-    audit.record(db.session, principal, action, table="visits", subject_id=visit.id, detail={"flag": flag_name})
     return done(f"flags.done_{decision}", url_for("web.flags"), flag=label("flag", flag_name))

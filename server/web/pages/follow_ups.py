@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from sync import audit
 from sync.follow_ups import manage
 from sync.follow_ups.rules import branch_zone
 from sync.protocol.clock import now_ms
@@ -86,15 +85,9 @@ def reassign(follow_up_id: str):
             (translate("follow_ups.to_agent"), names.get(agent_id or "", agent_id or "—")),
         ]
         return confirm_page(translate("follow_ups.confirm_reassign"), details, here)
-    before = item.assigned_agent_id
-    changed = manage.change_follow_up(
+    manage.change_follow_up(
         db.session, principal=principal, follow_up_id=follow_up_id, changes={"assigned_agent_id": agent_id}
     )
-    if changed.assigned_agent_id != before:
-        audit.record(
-            db.session, principal, audit.FOLLOW_UP_REASSIGN, table="follow_ups", subject_id=changed.id,
-            detail={"from": before, "to": changed.assigned_agent_id},
-        )  # fmt: skip
     return done("follow_ups.done_reassign", url_for("web.follow_ups"), agent=names.get(agent_id or "", agent_id))
 
 

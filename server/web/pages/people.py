@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 
-from sync import audit
 from sync.enrollments.duplicates import merge as dedup_merge
 from sync.enrollments.duplicates import review
 from sync.workspace import people
@@ -45,8 +44,4 @@ def unmerge(worker_id: str):
         details = [(translate("people.merge"), merge_row.id), (translate("form.note"), note or "—")]
         return confirm_page(translate("people.confirm_unmerge"), details, here, danger=True)
     dedup_merge.unmerge(db.session, merge_row=merge_row, principal=principal, pii=protector(), note=note)
-    audit.record(
-        db.session, principal, audit.WORKER_UNMERGE, table="worker_merges", subject_id=merge_row.id,
-        detail={"worker_id": worker_id},
-    )  # fmt: skip
     return done("people.done_unmerge", here)

@@ -13,6 +13,7 @@ import json
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from sync import audit
 from sync.accounts.principal import Principal
 from sync.contest.credit import refresh_credits
 from sync.enrollments.duplicates.identity import worker_identity
@@ -124,8 +125,11 @@ def _open_candidate(session: Session, candidate_id: str) -> DuplicateCandidate:
 
 
 def merge(session: Session, *, candidate: DuplicateCandidate, principal: Principal, note: str | None) -> WorkerMerge:
-    """The later person joins the earlier one: enrolments move, the later worker is tombstoned."""
-    return apply_merge(session, candidate=candidate, user_id=principal.user_id, action="merge", note=note)
+    """A supervisor's merge: the later person joins the earlier one (enrolments move, the later worker is
+    tombstoned), written to the audit trail in the same transaction."""
+    made = apply_merge(session, candidate=candidate, user_id=principal.user_id, action="merge", note=note)
+    audit.record(session, principal, audit.DUPLICATE_MERGE, table="duplicate_candidates", subject_id=candidate.id)
+    return made
 
 
 def apply_merge(
@@ -201,6 +205,7 @@ def mark_distinct(session: Session, *, candidate: DuplicateCandidate, principal:
     cand.status, cand.decided_at, cand.decided_by, cand.note = "distinct", now_ms(), principal.user_id, note
     session.execute(update(Enrollment).where(Enrollment.id == cand.enrollment_id).values(last_modified=stamp))
     _record(session, action="distinct", user_id=principal.user_id, stamp=stamp, candidate_id=cand.id, note=note)
+    audit.record(session, principal, audit.DUPLICATE_DISTINCT, table="duplicate_candidates", subject_id=cand.id)
     session.flush()
     refresh_credits(session, [cand.worker_id, cand.other_worker_id])  # a same-NIK pair may now earn credit
 
@@ -313,6 +318,10 @@ def unmerge(
         merge_id=merge_row.id,
         note=note,
     )
+    audit.record(
+        session, principal, audit.WORKER_UNMERGE, table="worker_merges", subject_id=merge_row.id,
+        detail={"worker_id": survivor},
+    )  # fmt: skip
     session.flush()
     return restored
 
