@@ -46,6 +46,7 @@ VERIFIED, DUPLICATE, NEEDS_CORRECTION = (
 )
 IDENTITY = ("nik_index", "full_name", "birth_date", "sex", "phone_index", "village")  # what a worker row copies
 MAX_REVIEW_CANDIDATES = 3
+SAME_NIK_REASON = "same NIK: credited once until a supervisor decides"
 
 
 @dataclass
@@ -82,7 +83,8 @@ def new_worker_row(ctx: PushContext, row: dict, nik: str, phone_e164: str | None
 @dataclass
 class PendingEnrollment:
     """A pushed enrolment on its way to the database: its row (identity and device columns filled, link
-    columns not yet), the stored row before this push, and what validation found."""
+    columns not yet), the stored row before this push, and what validation found. ``nik`` is the NIK as
+    matching reads what was typed (``normalize.nik_digits``): the 16 digits whenever the enrolment is valid."""
 
     row: dict
     prev: dict | None
@@ -228,6 +230,8 @@ class People:
             wid = prev["worker_id"]
             identity = worker_identity(self.ctx.pii, wid, row, nik=nik, phone_e164=phone_e164)
             self.out.worker_updates.append({"id": wid, "last_modified": self.ctx.stamp, **identity})
+            if row.get("nik_index") != prev.get("nik_index"):
+                self._same_nik(row, wid, probe, skip=self._paired(wid))
         known = self.pool.known.get(prev["worker_id"])
         if known is not None:
             self.pool.attach(known, probe)
@@ -298,6 +302,29 @@ class People:
             return
         for scored in ranked[:MAX_REVIEW_CANDIDATES]:
             self.out.candidates.append(self._candidate(new_id(), row, worker["id"], scored.worker, scored.verdict))
+        self._same_nik(row, worker["id"], probe, skip={s.worker.id for s in ranked[:MAX_REVIEW_CANDIDATES]})
+
+    def _same_nik(self, row: dict, worker_id: str, probe: Probe, *, skip: set[str]) -> None:
+        """People holding this very NIK get an open candidate whatever their score: one NIK earns contest
+        credit once until a supervisor decides the pair (docs/api.md "Contest"), so the pair must reach
+        the queue, even when everything else differs (a NIK typed for the wrong person)."""
+        key = probe.keys.get("nik")
+        if not key or len(probe.person.nik) != 16:
+            return
+        for other_id in sorted(self.pool.by_key.get(key, set()) - skip - {worker_id}):
+            other = self.pool.known[other_id]
+            verdict = self.pool.verdict(probe, other)
+            verdict.reasons = [*verdict.reasons, SAME_NIK_REASON]
+            self.out.candidates.append(self._candidate(new_id(), row, worker_id, other, verdict))
+
+    def _paired(self, worker_id: str) -> set[str]:
+        """The people this one already has a candidate with (open or decided), either side."""
+        pairs = self.session.execute(
+            select(DuplicateCandidate.worker_id, DuplicateCandidate.other_worker_id).where(
+                (DuplicateCandidate.worker_id == worker_id) | (DuplicateCandidate.other_worker_id == worker_id)
+            )
+        )
+        return {a if b == worker_id else b for a, b in pairs if a and b}
 
     def _candidate(self, cid: str, row: dict, worker_id, other: Known, verdict, status: str = "open") -> dict:
         return {
@@ -358,3 +385,20 @@ class People:
             if rows:
                 self.session.execute(insert(model), rows)
         return recompute_people(self.session, self.out.touched, self.ctx.stamp)
+
+
+def relink_after_delete(session: Session, ctx: PushContext) -> None:
+    """Pipeline step: a deleted enrolment may have been its person's first valid one, so the credit rule
+    runs again for the people of every enrolment this push deleted (the next one becomes ``verified`` and
+    credited, stamped for its agent's phone; a person left with none earns nothing)."""
+    people: set[str] = set()
+    for part in chunked(ctx.applied.deleted_ids("enrollments")):
+        people.update(
+            wid
+            for wid in session.execute(
+                select(Enrollment.worker_id).where(in_ids(session, Enrollment.id, part))
+            ).scalars()
+            if wid
+        )
+    if people:
+        recompute_people(session, people, ctx.stamp)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sync.contest.upkeep import after_push as refresh_contest
 from sync.enrollments.apply import apply_enrollments
+from sync.enrollments.linking import relink_after_delete
 from sync.follow_ups.apply import apply_follow_ups
 from sync.follow_ups.rules import schedule_from_visits
 from sync.protocol.changes import PushedRecord
@@ -33,6 +34,7 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
 )
 
 STEPS: tuple[Step, ...] = (
+    relink_after_delete,  # a deleted first enrolment hands its person's credit to the next one
     schedule_from_visits,  # visit outcomes → follow-ups; a new enrolment cancels obsolete revisits
     refresh_after_delete,  # deleted visits' neighbours get their sequence flags again
     refresh_contest,  # contest credits of the people touched, active agents of the periods the visits fall in

@@ -92,22 +92,11 @@ def nik_twice(session, world, pii) -> tuple[dict, dict]:
 
 
 def queue_pair(session, first: dict, second: dict) -> DuplicateCandidate:
-    """The pair in the supervisors' review queue, as a candidate of the matcher would stand there (the push
-    opens none for a NIK edit; the queue is where a supervisor decides a pair)."""
-    candidate = DuplicateCandidate(
-        id=new_id(),
-        enrollment_id=second["id"],
-        worker_id=second["worker_id"],
-        other_worker_id=first["worker_id"],
-        other_enrollment_id=first["id"],
-        score=1.0,
-        match_weight=0.0,
-        reasons=json.dumps(["same NIK"]),
-        status="open",
-        created_at=at("2031-02-04"),
-    )
-    session.add(candidate)
-    session.commit()
+    """The pair in the supervisors' review queue: the NIK edit opened it, whatever the pair's score (one
+    NIK is credited once until somebody decides, so the decision must be asked for)."""
+    candidate = open_candidate(session)
+    assert {candidate.worker_id, candidate.other_worker_id} == {first["worker_id"], second["worker_id"]}
+    assert "same NIK: credited once until a supervisor decides" in json.loads(candidate.reasons)
     return candidate
 
 
@@ -157,6 +146,25 @@ def test_one_nik_twice_after_an_unmerge_counts_twice(session, world, pii, februa
     )
     session.commit()
     assert counts(session, february) == (1, 1)
+
+
+def test_deleting_a_persons_first_enrolment_hands_the_credit_to_the_next(session, world, pii, february):
+    """agen.a (Karawang) enrols a person on Feb 2, agen.c (Makassar) the same person on Feb 3 (a duplicate,
+    credit to agen.a): (1, 0). agen.a deletes his record on Feb 4: agen.c's becomes the first valid one,
+    verified and credited to agen.c from its own valid_since (Feb 3), and agen.c's phone pulls the change:
+    (0, 1)."""
+    first = enrol(session, pii, world.agent_a, at("2031-02-02"))
+    again = {k: v for k, v in first.items() if k != "worker_id"} | {"id": new_id()}
+    linked = push_at(session, pii, world.agent_c, at("2031-02-03"), again)[again["id"]]
+    assert linked["status"] == "duplicate" and counts(session, february) == (1, 0)
+    push_at(session, pii, world.agent_a, at("2031-02-04"), deleted=(first["id"],))
+    assert counts(session, february) == (0, 1)
+    session.expire_all()
+    row = session.execute(
+        text("SELECT status, duplicate_of, credited_agent_id, last_modified FROM enrollments WHERE id = :i"),
+        {"i": again["id"]},
+    ).one()
+    assert tuple(row) == ("verified", None, world.agent_c.id, at("2031-02-04"))
 
 
 def test_deleting_the_counted_enrolment_drops_the_count(session, world, pii, february):
