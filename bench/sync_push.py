@@ -18,6 +18,7 @@ workers of the same regency (bulk insert: each with the enrolment that made it a
 
     .venv/bin/python bench/sync_push.py [--quick] [--databases sqlite,postgresql] [--database-url URL]
     .venv/bin/python bench/sync_push.py --workers-only --databases postgresql [--workers 100000]
+    .venv/bin/python bench/sync_push.py --workers-only --databases postgresql --workers 10000,200000  # growth
     .venv/bin/python bench/sync_push.py --profile [--profile-records 5000] [--workers 100000]
 """
 
@@ -62,10 +63,11 @@ SEEDED_ID = re.compile(r"w\d{15}")  # ids of the seeded workers
 def configure(parser) -> None:
     parser.add_argument(
         "--workers",
-        type=int,
+        type=lambda text: [int(part) for part in text.split(",") if part.strip()],
         default=None,
-        help=f"existing workers for the 'with workers' variant (default {FULL['workers']:,}; --quick "
-        f"{QUICK['workers']:,}; 0 skips it); with --profile, seeded before the profiled push",
+        help=f"existing workers for the 'with workers' variant, or a comma list of sizes to see how matching "
+        f"cost grows (10000,200000) (default {FULL['workers']:,}; --quick {QUICK['workers']:,}; 0 skips it); "
+        "with --profile, the first is seeded before the profiled push",
     )
     parser.add_argument(
         "--checkpoint",
@@ -284,7 +286,7 @@ def measure(bench: Bench, n_records: int, repeat: int, scenario: str) -> tuple[l
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0], configure)
     plan = QUICK if args.quick else FULL
-    workers = plan["workers"] if args.workers is None else args.workers
+    sizes_of_workers = [plan["workers"]] if args.workers is None else [w for w in args.workers if w > 0]
     workers_on = {d.strip() for d in args.workers_on.split(",")}
     urls = database_urls(args)
     rows, cpu_rows = [], []
@@ -294,10 +296,10 @@ def main() -> None:
             push(bench, push_body(100), clock_value(bench.engine))  # warm-up: imports, statement caches, pool
             if args.profile:
                 existing = "empty database"
-                if args.workers:  # only when asked for explicitly
-                    progress(f"{kind}: seeding {args.workers:,} workers")
-                    seed_workers(bench, args.workers)
-                    existing = f"{args.workers:,} workers"
+                if args.workers and args.workers[0]:  # only when asked for explicitly
+                    progress(f"{kind}: seeding {args.workers[0]:,} workers")
+                    seed_workers(bench, args.workers[0])
+                    existing = f"{args.workers[0]:,} workers"
                 size = args.profile_records
                 body = push_body(size)
                 profile(
@@ -308,11 +310,13 @@ def main() -> None:
                 continue
             sizes = () if args.workers_only else plan["sizes"]
             runs = [(size, args.repeat or plan["repeat"][size], "empty") for size in sizes]
-            if workers and kind in workers_on:
-                runs.append((plan["workers_size"], args.repeat or plan["workers_repeat"], f"{workers:,} workers"))
+            if kind in workers_on:
+                repeat = args.repeat or plan["workers_repeat"]
+                runs += [(plan["workers_size"], repeat, f"{workers:,} workers") for workers in sizes_of_workers]
             for size, repeat, scenario in runs:
                 clear_records(bench.engine)
                 if scenario != "empty":
+                    workers = int(scenario.split()[0].replace(",", ""))
                     progress(f"{kind}: seeding {workers:,} workers")
                     progress(f"{kind}: seeded in {seed_workers(bench, workers, args.checkpoint):.1f} s")
                 wall_row, cpu_row = measure(bench, size, repeat, scenario)

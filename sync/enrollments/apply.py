@@ -11,6 +11,7 @@ import json
 from sqlalchemy.orm import Session
 
 from sync.accounts import scope
+from sync.enrollments.duplicates.normalize import nik_digits
 from sync.enrollments.linking import PendingEnrollment, link_and_save
 from sync.enrollments.validation import EnrollmentCheck, check_enrollment
 from sync.models import Enrollment
@@ -38,7 +39,7 @@ def apply_enrollments(
             row=_row(ctx, record, check, existing.get(record.id)),
             prev=existing.get(record.id),
             errors=check.errors,
-            nik=check.nik_digits,
+            nik=nik_digits(record.values.get("nik")),  # as matching reads it (equal to the digits when valid)
             phone_e164=check.phone_e164,
         )
         for record, check in zip(records, checks, strict=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sync.identifiers.nik import check_nik
+from sync.identifiers.nik import NikCheck, check_nik
 from sync.identifiers.phone import check_phone
 
 OCCUPATIONS = (
@@ -70,25 +70,48 @@ def _check_identity(check: EnrollmentCheck, today: dt.date) -> None:
     name = _required(check, "full_name")
     if name is not None:
         check.values["full_name"] = " ".join(name.split())[:200]
-    birth_text = _required(check, "birth_date")
-    birth = _parse_date(birth_text) if birth_text else None
-    if birth_text and birth is None:
+    _check_birth_date(check, nik, today)
+    _check_sex(check, nik)
+
+
+def _from_nik(check: EnrollmentCheck, name: str, decoded: object) -> bool:
+    """An empty birth date or sex is no error when the NIK is valid: the NIK encodes both (docs/domain.md).
+    The column stays empty (nothing is invented in the agent's record); a warning says what stands in."""
+    value = check.values.get(name)
+    if value is not None and str(value).strip():
+        return False
+    if decoded is None:
+        check.error(name, "wajib diisi / required")
+    else:
+        check.values[name] = None
+        check.warn(name, "tidak diisi, dibaca dari NIK / not entered, read from the NIK")
+    return True
+
+
+def _check_birth_date(check: EnrollmentCheck, nik: NikCheck, today: dt.date) -> None:
+    if _from_nik(check, "birth_date", nik.birth_date):
+        return
+    birth = _parse_date(str(check.values["birth_date"]))
+    if birth is None:
         check.error("birth_date", "format harus YYYY-MM-DD / must be a date YYYY-MM-DD")
-    elif birth is not None and not (dt.date(1900, 1, 1) <= birth <= today):
+    elif not (dt.date(1900, 1, 1) <= birth <= today):
         check.error("birth_date", "tanggal lahir tidak mungkin / impossible birth date")
-    elif birth is not None:
+    else:
         check.values["birth_date"] = birth.isoformat()
         if nik.birth_date and nik.birth_date != birth:
             check.warn("birth_date", "berbeda dengan tanggal lahir di NIK / differs from the NIK's birth date")
-    sex_text = _required(check, "sex")
-    if sex_text is not None:
-        sex = SEX_ALIASES.get(sex_text.upper())
-        if sex is None:
-            check.error("sex", "harus M atau F / must be M or F")
-        else:
-            check.values["sex"] = sex
-            if nik.sex and nik.sex != sex:
-                check.warn("sex", "berbeda dengan jenis kelamin di NIK / differs from the sex encoded in the NIK")
+
+
+def _check_sex(check: EnrollmentCheck, nik: NikCheck) -> None:
+    if _from_nik(check, "sex", nik.sex):
+        return
+    sex = SEX_ALIASES.get(str(check.values["sex"]).strip().upper())
+    if sex is None:
+        check.error("sex", "harus M atau F / must be M or F")
+    else:
+        check.values["sex"] = sex
+        if nik.sex and nik.sex != sex:
+            check.warn("sex", "berbeda dengan jenis kelamin di NIK / differs from the sex encoded in the NIK")
 
 
 def _check_programme(check: EnrollmentCheck) -> None:

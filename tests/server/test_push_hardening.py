@@ -49,7 +49,9 @@ def test_a_nik_alone_never_opens_another_branchs_person(api, world):
 def test_own_incomplete_enrolment_of_a_known_person_still_shows_the_link(api, world):
     e = enrollment()
     worker = api.push(world.agent_a, changes(enrollments={"created": [e]}), 1).json["results"]["enrollments"][e["id"]]
-    again = enrollment(nik=e["nik"], full_name=e["full_name"], birth_date=e["birth_date"], sex=None)
+    again = enrollment(
+        nik=e["nik"], full_name=e["full_name"], birth_date=e["birth_date"], sex=e["sex"], occupation=None
+    )
     result = api.push(world.agent_a, changes(enrollments={"created": [again]}), 1).json["results"]["enrollments"]
     assert result[again["id"]]["status"] == "needs_correction"
     assert result[again["id"]]["worker_id"] == worker["worker_id"]

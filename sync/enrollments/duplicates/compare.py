@@ -29,7 +29,8 @@ LEVEL_NAMES: dict[str, tuple[str, ...]] = {
         "very close",
         "close, words missing or initials",
         "a one-word name found in the other",
-        "partly shared, partly different",
+        "partly shared, the rest alike (a nickname?)",
+        "a word shared, another plainly different (relatives?)",
         "different",
     ),
     "birth": ("exact", "close: day and month swapped, a digit, a day, or only the year", "same year", "different"),
@@ -193,6 +194,21 @@ def name_similarity(a: list[str] | tuple[str, ...], b: list[str] | tuple[str, ..
     return NameMatch(total / len(short), least, matched)
 
 
+def _alike(t: str, u: str) -> bool:
+    """Two name words that may be one name written another way: a nickname is often a part of the name
+    (Met in Slamet, Ti in Siti) or shares its start (Bams, Bambang); else Jaro–Winkler at least 0.8."""
+    short, long_ = (t, u) if len(t) <= len(u) else (u, t)
+    return (len(short) >= 2 and short in long_) or t[:3] == u[:3] or JaroWinkler.normalized_similarity(t, u) >= 0.8
+
+
+def _alike_rest(a: list[str], b: list[str]) -> bool:
+    """Whether every word of the shorter name without a match in the longer one is alike some word there."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return all(
+        any(_alike(t, u) for u in long_) for t in short if max(_word_similarity(t, u) for u in long_) < WORD_MATCH
+    )
+
+
 def _name(a: Person, b: Person, reasons: list[str]) -> tuple[int | None, float]:
     ta, tb = a.tokens, b.tokens
     if not ta or not tb:
@@ -220,12 +236,21 @@ def _name(a: Person, b: Person, reasons: list[str]) -> tuple[int | None, float]:
         level = 2  # words missing or abbreviated to initials, or more spelling slips
     elif matched == shorter:
         level = 3  # a one-word name found in the other: Eko / Eko Prasetyo
+    elif matched and not _alike_rest(ta, tb):
+        level = 5  # a word shared, another unlike anything in the other name: Eko / Siti Ginting
     elif matched or whole >= 0.8:
-        level = 4  # some words shared, others different: a nickname, or relatives
+        level = 4  # some words shared, the rest alike: a nickname (Met for Slamet, Bams for Bambang)
     else:
-        level = 5
+        level = 6
     sim = max(whole, mean if extra == 0 else mean * (1 - 0.05 * extra))
-    detail = {1: "very close", 2: "close", 3: "one word shared", 4: "partly shared", 5: "different"}[level]
+    detail = {
+        1: "very close",
+        2: "close",
+        3: "one word shared",
+        4: "partly shared",
+        5: "one word shared, another plainly different",
+        6: "different",
+    }[level]
     reasons.append(f"name {detail} ({sim:.2f})")
     return level, sim
 

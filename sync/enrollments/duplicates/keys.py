@@ -6,17 +6,20 @@ still share one (``PAIRS`` names the key for each pair; ``tests/sync/enrollments
 checks them all):
 
 - ``nik``: the NIK's digits (16, or 12 to 15 as typed); ``nik_head``: its first half with the birth year and
-  month, for a typo in the second half;
+  month, and ``nik_tail``: its last 8 digits, so that one wrong or dropped digit leaves one of them intact;
 - ``phone``;
 - the name's sound (``name_sound``: its significant words' phonetic codes, sorted, so word order and most
-  spelling variants do not matter) with the birth year and month, with the day and month in either order,
-  and with the village;
-- each significant word of the name with the birth date (``birth_word``) and with the address
-  (``word_address``): a dropped, added or misspelt word spoils only its own keys;
+  spelling variants do not matter) with the birth year and month, and with the day and month in either
+  order;
+- each word of the name (common ones too: ``every_word_sound``) with the birth date (``birth_word``), with
+  the village (``name_village``) and with the address (``word_address``): a dropped, added or misspelt
+  word spoils only its own keys;
 - the birth date with the village and with the address; the village with the address.
 
-The address counts by its numbers (house number, RT, RW) and the sound of its first place word: the parts
-that survive the many ways of writing ``Jl.``, ``No.`` and ``RT/RW``. Each key is stored as a one-letter
+The address counts by its house number (or, without one, its RT and RW) and the sound of its first place
+word: the parts that survive the many ways of writing ``Jl.``, ``No.`` and ``RT/RW``. When this recipe
+changes, stored keys no longer meet new ones: a migration empties ``match_keys`` and the sweep's backfill
+(or ``jangkau rekey-dedup``) rebuilds it. Each key is stored as a one-letter
 kind code and a keyed hash (``PiiProtector.blind_index``) of its value: nothing readable.
 
 A value shared by very many records says little and costs much: a key held by more live enrolments
@@ -36,6 +39,7 @@ WORDS = 3
 CODES = {
     "nik": "n",
     "nik_head": "h",
+    "nik_tail": "t",
     "phone": "p",
     "name_month": "m",
     "name_day_month": "d",
@@ -83,13 +87,24 @@ def word_sounds(person: Person) -> list[str]:
     return [phonetic(t) for t in significant_tokens(person.tokens) if t]
 
 
+def every_word_sound(person: Person) -> list[str]:
+    """The phonetic codes of every word of two letters or more, common ones (Abdul, Siti) included: with a
+    birth date or an address beside it a common word is selective enough, and a misspelt rare word may
+    leave only the common one intact."""
+    return [phonetic(t) for t in person.tokens if len(t) > 1] or word_sounds(person)
+
+
 def address_sound(person: Person) -> str:
-    """House number, RT, RW and the sound of the first place word; "" when the address has no number."""
+    """The house number and the sound of the first place word; without a house number, RT and RW instead;
+    "" when the address has no number. RT and RW are left out beside a house number because they are the
+    part most often omitted or garbled ("RT O06"), and street and number already place the house."""
     address = person.address
     if address is None or (address.number is None and address.rt is None and address.rw is None):
         return ""
     first = next((phonetic(t) for t in address.tokens if t.isalpha()), "")
-    return f"{address.number or ''}/{address.rt or ''}/{address.rw or ''}/{first}"
+    if address.number is not None:
+        return f"{address.number}/{first}"
+    return f"/{address.rt or ''}/{address.rw or ''}/{first}"
 
 
 def blocking_keys(person: Person, pii: PiiProtector) -> dict[str, str | None]:
@@ -104,19 +119,24 @@ def blocking_keys(person: Person, pii: PiiProtector) -> dict[str, str | None]:
         # The first half (region, birth day) with the birth year and month: a typo in the second half (where
         # the serial is, small and shared across districts) spoils the NIK but not this.
         "nik_head": ("nik_head", f"{nik[:8]}|{birth.year}-{birth.month}" if len(nik) >= 15 and birth else ""),
+        # The last 8 digits (birth month and year, serial): a typo or a dropped digit in the first half.
+        "nik_tail": ("nik_tail", nik[-8:] if len(nik) >= 15 else ""),
         "phone": ("phone", person.phone_index or ""),
         # With the year and month, or the day and month in either order (a typo or a swap spoils one).
         "name_month": ("name_month", f"{name}|{birth.year}-{birth.month}" if name and birth else ""),
         "name_day_month": ("name_day_month", f"{name}|{day_month}" if name and birth else ""),
-        "name_village": ("name_village", f"{name}|{village}" if name and village else ""),
         "birth_village": ("birth_village", f"{date}|{village}" if date and village else ""),
         "birth_address": ("birth_address", f"{date}|{address}" if date and address else ""),
         "village_address": ("village_address", f"{village}|{address}" if village and address else ""),
     }
-    words = sorted(set(word_sounds(person)))[:WORDS]
+    words = sorted(set(every_word_sound(person)))[:WORDS]
     for i in range(WORDS):
         word = words[i] if i < len(words) else ""
         values["birth_word" + (str(i + 1) if i else "")] = ("birth_word", f"{date}|{word}" if word and date else "")
+        values["name_village" + (str(i + 1) if i else "")] = (
+            "name_village",
+            f"{word}|{village}" if word and village else "",
+        )
         values["word_address" + (str(i + 1) if i else "")] = (
             "word_address",
             f"{word}|{address}" if word and address else "",

@@ -20,7 +20,7 @@ so a pair a supervisor called distinct never comes back.
 from __future__ import annotations
 
 from collections.abc import Sequence, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sync.enrollments.duplicates import store
 from sync.enrollments.duplicates.compare import Person, compare
 from sync.enrollments.duplicates.keys import blocking_keys, key_cap
-from sync.enrollments.duplicates.model import LINK, NEW, DedupConfig, Verdict, decide
+from sync.enrollments.duplicates.model import LINK, NEW, REVIEW, DedupConfig, Verdict, decide
 from sync.enrollments.duplicates.normalize import name_tokens, nik_digits, parse_date, village_key
 from sync.models import Enrollment, Worker
 from sync.models.records import VALID_SINCE
@@ -278,14 +278,19 @@ class CandidatePool:
         return ids
 
     def verdict(self, probe: Probe, worker: Known) -> Verdict:
-        """The best evidence among the person's records."""
+        """The best evidence among the person's records; a fact against any of them (twins' NIKs, different
+        sexes) is against the person: never a link then, the pair goes to review with that fact."""
         best: Verdict | None = None
+        facts: list[str] = []
         for person in worker.records.values():
             self.pairs += 1
             found = judge(self.config, probe.person, person)
+            facts += [b for b in found.blockers if b not in facts]
             if better(found, best):
                 best = found
         assert best is not None  # a person in the pool has at least one record
+        if best.outcome == LINK and facts:
+            return replace(best, outcome=REVIEW, blockers=facts)
         return best
 
     def rank(self, probe: Probe) -> list[Scored]:

@@ -8,7 +8,9 @@ agreement of random pairs (``u_random``). The probability of one person is the p
 pairs that are one person) updated by the summed weights; it falls in a band: link, review or new.
 
 Only facts stand above the score and turn a would-be link into review: different sexes that no NIK typo
-explains, and NIKs one birth date and district apart by one serial (twins) with different names.
+explains, and NIKs of one birth date and district but for the serial or one district digit (twins,
+triplets, two people born the same day) with names that differ: by any letter when the serials are
+consecutive, plainly otherwise.
 
 The shipped ``weights.json`` is made by ``bench/dedup_fit.py`` (trained on both synthetic generators,
 thresholds chosen on labelled seeds); the server reads another file named by ``JANGKAU_DEDUP_CONFIG``
@@ -29,7 +31,11 @@ from sync.enrollments.duplicates.compare import FIELDS, LEVEL_NAMES, LEVELS, Com
 LINK, REVIEW, NEW = "link", "review", "new"
 # Twins born in one district get consecutive NIK serials; a typo in the serial rarely lands that close.
 TWIN_SERIAL_GAP = 1
-FORMAT = 2  # the model file's layout: every field of compare.FIELDS with its levels, tf tables
+# Two serials of one district and birth date (or one serial of two neighbouring district codes) were given
+# to two people; beside a slip in a digit, only a given name unlike the other's (name level 5 or 6) tells
+# them apart from one person mistyped. Consecutive serials with any other name are twins.
+UNLIKE_GIVEN_NAME = 5
+FORMAT = 3  # the model file's layout: every field of compare.FIELDS with its levels, tf tables
 TF_FIELDS = ("name", "village")
 
 
@@ -166,9 +172,9 @@ def blockers_of(comparison: Comparison) -> list[str]:
     blockers = []
     if levels["sex"] == 1:
         blockers.append("different sex")
-    gap = comparison.serial_gap
-    if gap is not None and gap <= TWIN_SERIAL_GAP and levels["name"] != 0:
-        blockers.append("NIKs differ only in the serial, by little, and the names differ (twins?)")
+    gap, name = comparison.serial_gap, levels["name"]
+    if gap is not None and name is not None and (name >= UNLIKE_GIVEN_NAME or (0 < gap <= TWIN_SERIAL_GAP and name)):
+        blockers.append("NIKs of one birth date and district, other names (twins?)")
     return blockers
 
 

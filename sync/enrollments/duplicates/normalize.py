@@ -56,9 +56,19 @@ SPELLING = (("dj", "j"), ("tj", "c"), ("sj", "sy"), ("nj", "ny"), ("oe", "u"), (
 VILLAGE_PREFIXES = frozenset({"desa", "ds", "kel", "kelurahan", "dusun", "dsn", "kampung", "kp", "gampong", "nagari"})
 
 
+# Letters read for digits from a scanned or hastily typed KTP: O for 0, l for 1, S for 5, B for 8 …
+NIK_LOOKALIKES = str.maketrans("OoDQIil|LZzSsGbTBgq", "0000111112255667899")
+
+
 def nik_digits(raw: object) -> str:
-    """The digits of a typed NIK (spaces, dots and dashes are common)."""
-    return normalize_nik(raw)
+    """The digits of a typed NIK (spaces, dots and dashes are common). When the digits alone are not 16 but
+    reading look-alike letters as digits makes 16 (``3171043l1206000S``), that reading: the record stays
+    invalid (validation sees the letters), but matching compares the NIK the agent meant."""
+    digits = normalize_nik(raw)
+    if raw is None or len(digits) == 16:
+        return digits
+    folded = normalize_nik(str(raw).translate(NIK_LOOKALIKES))
+    return folded if len(folded) == 16 else digits
 
 
 def phone_e164(raw: object) -> str | None:
@@ -195,6 +205,9 @@ RT_RW_TEXT = re.compile(
 )
 HOUSE_NUMBER_TEXT = re.compile(r"(?:\bno\b|\bnomor\b|#)\s*[.:]?\s*(\d+\s?[a-z]?)\b")
 BARE_NUMBER = re.compile(r"^\d+[a-z]?$")
+# A number with a letter O or l read for a digit ("RT O06", "No. 1O"): at least one real digit in it.
+MISREAD_NUMBER = re.compile(r"\b(?=[0-9ol]*\d)[0-9ol]*[ol][0-9ol]*\b")
+MISREAD_DIGITS = str.maketrans("ol", "01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +234,7 @@ def parse_address(raw: object) -> Address | None:
 
 @lru_cache(maxsize=65536)
 def _parse_address(raw: str) -> Address | None:
-    text = _ascii_lower(raw)
+    text = MISREAD_NUMBER.sub(lambda m: m.group(0).translate(MISREAD_DIGITS), _ascii_lower(raw))
     rt = rw = None
     match = RT_RW_TEXT.search(text)
     if match:

@@ -6,8 +6,11 @@ clean ones. The sweep closes those gaps with the rule ``batch_clusters`` applies
 
 - **valid records** form people. Two groups of them are one person when a record of one shares a
   blocking key with a record of the other (a key held by no more records than its cap, ``keys.key_cap``)
-  and a record of one links with a record of the other (``model.decide``: ``link``); applied until nothing
-  changes. The least grouping closed under this rule is unique: it does not depend on the arrival order;
+  and a record of one links with a record of the other (``model.decide``: ``link``), unless a fact stands
+  between a record of one and a record of the other that share a key (twins' NIKs, different sexes:
+  ``model.blockers_of``); applied until nothing changes, strongest links first. Without facts the least
+  grouping closed under this rule is unique; with them (a third record resembling both twins) the
+  strongest link decides, so arrival order matters only where two links tie;
 - **invalid records** are no evidence (a nameless record would link anyone resembling what it has
   left): each belongs to the person, among those with a valid record sharing a key with it, whose valid
   records give the strongest link (ties: the person whose earliest record id is smallest), or to nobody.
@@ -80,11 +83,13 @@ class Unit:
 
 @dataclass
 class Evidence:
-    """The best verdict between two units and the records that gave it."""
+    """The best verdict between two units and the records that gave it; ``fact`` when some pair of their
+    records has a fact against being one person (``model.blockers_of``): the units never join."""
 
     verdict: Verdict
     mine: str  # record id in the first unit of the pair as asked
     theirs: str
+    fact: bool = False
 
 
 @dataclass
@@ -103,13 +108,17 @@ def best_evidence(
     evidence (ties: the smallest record ids) and the number of pairs compared."""
     best: Evidence | None = None
     pairs = 0
+    fact = False
     ours, others = _distinct(mine), _distinct(theirs)
     for rid, person in ours:
         for other_id, other in others:
             pairs += 1
             verdict = judge(config, person, other)
+            fact = fact or bool(verdict.blockers)
             if best is None or better(verdict, best.verdict):
                 best = Evidence(verdict, rid, other_id)
+    if best is not None:
+        best.fact = fact
     return best, pairs
 
 
@@ -169,28 +178,20 @@ class Clusters:
         found = self.evidence[key]
         if found is None or key[0] == a:
             return found
-        return Evidence(found.verdict, found.theirs, found.mine)
-
-    def neighbours(self, root: str) -> set[str]:
-        """Roots of the groups blocked with this group."""
-        out: set[str] = set()
-        for unit in self.members[root]:
-            out.update(self.find(v) for v in self.blocked[unit])
-        out.discard(root)
-        return out
-
-    def linking(self, a: str, b: str) -> tuple[str, str, Evidence] | None:
-        """The strongest linking pair of units across two groups; None when none links."""
-        best: tuple[str, str, Evidence] | None = None
-        for u in sorted(self.members[a]):
-            for v in sorted(self.members[b]):
-                found = self.between(u, v)
-                if found and found.verdict.outcome == LINK and (best is None or better(found.verdict, best[2].verdict)):
-                    best = (u, v, found)
-        return best
+        return Evidence(found.verdict, found.theirs, found.mine, found.fact)
 
     def allowed(self, a: str, b: str) -> bool:
-        return not any(self.forbidden.get(u, set()) & self.members[b] for u in self.members[a])
+        """Neither a supervisor's distinct nor a fact (twins' NIKs, different sexes) stands between any unit
+        of one group and any unit of the other that shares a key with it: a fact against one record of a
+        person is against the person, so a third record resembling both twins joins only one of them."""
+        for u in self.members[a]:
+            if self.forbidden.get(u, set()) & self.members[b]:
+                return False
+            for v in self.blocked[u] & self.members[b]:
+                found = self.between(u, v)
+                if found is not None and found.fact:
+                    return False
+        return True
 
     def union(self, u: str, v: str, evidence: Evidence) -> str:
         a, b = self.find(u), self.find(v)
@@ -202,19 +203,34 @@ class Clusters:
 
     def settle(self, roots: Iterable[str], expand: Callable[[set[str]], None] | None = None) -> None:
         """Merge groups until the rule holds around ``roots``; ``expand`` loads the neighbourhood of units
-        before their group is looked at (the sweep reads the database; a batch has everything)."""
-        queue = deque(sorted(set(roots)))
-        while queue:
-            root = queue.popleft()
-            if root not in self.members:
-                continue  # merged into another group meanwhile, which is queued
-            if expand is not None:  # everything queued at once: a few statements, not a few per group
-                expand({u for r in (root, *queue) if r in self.members for u in self.members[r]})
-            for other in sorted(self.neighbours(root)):
-                found = self.linking(root, other)
-                if found is not None and self.allowed(root, other):
-                    queue.append(self.union(found[0], found[1], found[2]))
-                    break  # the merged group is looked at again, neighbours and all
+        before they are looked at (the sweep reads the database; a batch has everything).
+
+        First the units linked to the roots, directly or through others, are found (the same set whatever
+        the order they are reached in); then their links are applied strongest first, each unless a
+        supervisor's distinct or a fact stands between the two groups it would join (Kruskal's order, so
+        the result does not depend on which root came first either).
+        """
+        seen = {r for r in roots if r in self.units}
+        frontier = sorted(seen)
+        links: dict[tuple[str, str], Evidence] = {}
+        while frontier:
+            if expand is not None:  # a whole frontier at once: a few statements, not a few per unit
+                expand(set(frontier))
+            reached: set[str] = set()
+            for u in frontier:
+                for v in self.blocked[u]:
+                    pair = (u, v) if u < v else (v, u)
+                    if v not in self.units or pair in links:
+                        continue
+                    found = self.between(*pair)
+                    if found is not None and found.verdict.outcome == LINK:
+                        links[pair] = found
+                        reached.add(v)
+            frontier = sorted(reached - seen)
+            seen.update(frontier)
+        for (u, v), found in sorted(links.items(), key=lambda item: (-item[1].verdict.probability, item[0])):
+            if self.find(u) != self.find(v) and self.allowed(self.find(u), self.find(v)):
+                self.union(u, v, found)
 
     def records(self, root: str) -> dict[str, Person]:
         return {rid: p for u in self.members[root] for rid, p in self.units[u].records.items()}
@@ -231,7 +247,7 @@ def home(config: DedupConfig, person: Person, candidates: Mapping[str, Mapping[s
     for gid, records in candidates.items():
         found, n = best_evidence(config, records, {"": person})
         pairs += n
-        if found is None or found.verdict.outcome != LINK:
+        if found is None or found.verdict.outcome != LINK or found.fact:
             continue
         rank = (-found.verdict.probability, min(r for r in records if not r.startswith(WORKER_ROW)))
         if best is None or rank < best[0]:

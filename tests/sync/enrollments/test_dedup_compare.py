@@ -87,8 +87,11 @@ def test_nik_levels(other, expected, reason):
         ("Budi Santoso Wibowo", "Budi Santoso", 2),  # a part missing
         ("Budi Santoso", "B. Santoso", 2),  # an initial
         ("Budi Santoso", "Budi", 3),  # only a one-word name left
-        ("Eko Ginting", "Siti Ginting", 4),  # relatives: the family name shared, the given name not
-        ("Budi Santoso", "Agus Setiawan", 5),
+        ("Slamet Riyadi", "Met Riyadi", 4),  # a nickname: part of the name
+        ("Bambang Susilo", "Bams Susilo", 4),  # a nickname: the name's start
+        ("Eko Ginting", "Siti Ginting", 5),  # relatives: the family name shared, the given name unlike
+        ("Dewi Lestari", "Dewi Kusuma", 5),
+        ("Budi Santoso", "Agus Setiawan", 6),
     ],
 )
 def test_name_levels(a, b, expected):

@@ -32,6 +32,19 @@ def test_same_nik_links_as_duplicate_credited_to_first_agent(session, world, pii
     assert [c.status for c in candidates(session)] == ["merged"]
 
 
+def test_a_record_without_sex_or_birth_date_is_matched_through_its_nik(session, world, pii):
+    """Sex and birth date left empty beside a valid NIK: the record is valid (the NIK stands in, with a
+    warning, the columns stay empty) and forms a person that a full record of the same person joins."""
+    bare = person(sex=None, birth_date=None, phone=None)
+    result = push_enrollments(session, world.agent_a, pii, bare)[bare["id"]]
+    assert result["status"] == "verified" and set(result["warnings"]) == {"birth_date", "sex"}
+    stored = row(session, bare["id"])
+    assert stored.sex is None and stored.birth_date is None
+    full = person(nik="3215011203850070")  # the serial mistyped: the NIK's date and sex still agree
+    again = push_enrollments(session, world.agent_b, pii, full)[full["id"]]
+    assert again["status"] == "duplicate" and again["duplicate_of"] == bare["id"]
+
+
 def test_typos_and_variants_still_link(session, world, pii):
     """Swapped NIK digits, Muhamad for Muhammad, another phone format and a village prefix are one person."""
     first = person()
@@ -240,3 +253,31 @@ def test_incomplete_record_corrected_later_does_not_take_the_credit(session, wor
     assert row(session, complete["id"]).credited_agent_id == world.agent_a.id
     assert row(session, early["id"]).credited_agent_id == world.agent_a.id
     assert row(session, early["id"]).valid_since > row(session, complete["id"]).valid_since
+
+
+def test_a_fact_against_one_record_of_a_person_is_against_the_person(session, world, pii):
+    """Bambang (NIK serials 0031 and 0032, one person) and his twin Bambang Djunaidi (0030): the twin
+    resembles the 0032 record enough to link, but 0030 and 0031 are consecutive serials with other names
+    (a fact), so the push makes him a person of his own and asks a supervisor."""
+    from sync.enrollments.duplicates.matcher import judge, person_of
+    from sync.enrollments.duplicates.model import LINK, shipped_config
+
+    home = {"birth_date": "1985-03-12", "village": "Pasir Maju", "address": "Gg. Sawo III No. 36 RT 08 RW 12"}
+    first = person(nik="3215011203850031", full_name="Bambang", phone=None, **home)
+    second = person(nik="3215011203850032", full_name="Bambang", phone=None, **home)
+    twin = person(nik="3215011203850030", full_name="Bambang Djunaidi", phone=None, **home)
+
+    def seen(record):
+        return person_of(
+            nik=record["nik"], phone_index=None, **{k: record[k] for k in home}, full_name=record["full_name"], sex="M"
+        )
+
+    config = shipped_config()
+    assert judge(config, seen(twin), seen(second)).outcome == LINK  # alone, the 0032 record would take him
+    assert judge(config, seen(twin), seen(first)).blockers  # the twins' fact
+    push_enrollments(session, world.agent_a, pii, first, second)
+    assert len(live_workers(session)) == 1
+    result = push_enrollments(session, world.agent_b, pii, twin)[twin["id"]]
+    assert result["status"] == "verified" and len(live_workers(session)) == 2
+    (candidate,) = candidates(session, "open")
+    assert any("twins" in reason for reason in json.loads(candidate.reasons))

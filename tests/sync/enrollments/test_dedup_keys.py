@@ -90,3 +90,27 @@ def test_a_dropped_word_spoils_one_birth_key(pii):
 def test_missing_fields_give_no_key(pii):
     empty = person_of(nik="", full_name=None, birth_date=None, sex=None, phone_index=None, village=None)
     assert key_set(empty, pii) == set()
+
+
+def test_either_half_of_the_nik_is_a_key(pii):
+    """One wrong or dropped digit in either half of the NIK leaves the other half's key."""
+    clean = key_set(record(pii, CLEAN), pii)
+    head_typo = SPOILT | {"nik": "3295011203850007"}
+    tail_typo = SPOILT | {"nik": "3215011203850907", "birth_date": CLEAN["birth_date"]}
+    dropped = SPOILT | {"nik": "321501203850007"}
+    for values in (head_typo, tail_typo, dropped):
+        assert key_set(record(pii, values), pii) & clean
+
+
+def test_a_common_word_of_the_name_still_meets_with_the_village(pii):
+    """Abdul is common, but beside a village it is a key: a misspelt rare word leaves it to carry the match."""
+    clean = record(pii, SPOILT | {"full_name": "Abdul Cecep", "village": CLEAN["village"]})
+    misspelt = record(pii, SPOILT | {"full_name": "Y. Abdul Tjscep", "village": CLEAN["village"], "nik": CLEAN["nik"]})
+    assert blocking_keys(clean, pii)["name_village"] in key_set(misspelt, pii)
+
+
+def test_an_address_without_its_rt_and_rw_keeps_its_house_key(pii):
+    """Street and house number place a house; RT/RW written on one side only spoil nothing."""
+    with_rt = record(pii, SPOILT | {"address": "Jalan Veteran no. 140, RT 011/011", "full_name": "Parman"})
+    without = record(pii, SPOILT | {"address": "JL Veteran No. 140", "full_name": "Parman", "nik": CLEAN["nik"]})
+    assert blocking_keys(with_rt, pii)["word_address"] == blocking_keys(without, pii)["word_address"]

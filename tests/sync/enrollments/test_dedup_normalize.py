@@ -25,6 +25,14 @@ def test_nik_keeps_digits_only():
     assert nik_digits(None) == ""
 
 
+def test_nik_letters_read_for_digits_only_when_that_makes_16():
+    """A scanned or hurried NIK with O for 0, l for 1, S for 5 is compared as the NIK meant; letters that
+    would not make 16 digits are only dropped (the record is invalid either way)."""
+    assert nik_digits("3171043l1206000S") == "3171043112060005"
+    assert nik_digits("32.15.O1.120385.OOO7") == "3215011203850007"
+    assert nik_digits("KK 3215 0112") == "32150112"
+
+
 def test_name_case_and_punctuation():
     """Case, accents and punctuation do not matter; apostrophes join the word."""
     assert name_tokens("BUDI  santoso") == name_tokens("Budi Santoso") == ["budi", "santoso"]
@@ -119,6 +127,8 @@ def test_nik_encodes_birth_and_sex():
         ("Perum Taman Sari Blok G3 no. 88", Address(("taman", "sari", "g3"), "88", None, None)),
         ("Prm. Tmn. Sari Blk. G3", Address(("taman", "sari", "g3"), None, None, None)),
         ("Gg. Melati No. 36A RT13/RW03", Address(("melati",), "36a", 13, 3)),
+        ("Jl. Gajah Mada No. 39A RT/RW 011/O08", Address(("gajah", "mada"), "39a", 11, 8)),
+        ("Gang Sawo IV No 24, RT O06/RW 006", Address(("sawo", "iv"), "24", 6, 6)),
         ("123 Jalan Sudirman", Address(("sudirman",), "123", None, None)),
         ("Jl. Kebon Djeruk Raya", Address(("kebon", "jeruk", "raya"), None, None, None)),
         ("", None),

@@ -164,3 +164,28 @@ def expected_person(pii, record: dict):
         village=record["village"],
         address=record["address"],
     )
+
+
+def test_keys_pushed_are_the_keys_rebuilt_from_the_row(session, world, pii):
+    """A NIK typed with letters for digits (invalid) is keyed at the push as the row reads back, so the
+    sweep and a rebuild meet the same keys the push stored."""
+    scanned = person(nik="32150112O385OOO7")
+    assert push_enrollments(session, world.agent_a, pii, scanned)[scanned["id"]]["status"] == "needs_correction"
+    pushed = stored(session, scanned["id"])
+    session.execute(delete(MatchKey))
+    assert backfill(session, pii) == 1
+    assert stored(session, scanned["id"]) == pushed
+    assert key_set(person_of(**_identity(scanned, pii)), pii) == pushed
+
+
+def _identity(record: dict, pii) -> dict:
+    return {
+        "nik": "3215011203850007",  # the digits the letters stand for
+        "full_name": record["full_name"],
+        "birth_date": record["birth_date"],
+        "sex": record["sex"],
+        "phone_index": pii.blind_index("phone", "+6281234567890"),
+        "village": record["village"],
+        "address": record["address"],
+        "occupation": record.get("occupation"),
+    }

@@ -246,3 +246,22 @@ def test_pushes_in_any_order_then_a_sweep_equal_the_batch(session, world, pii, s
     assert stored_clusters(session) == set(batch), report
     assert sweep(session, pii, shipped_config(), full=True).linked == 0
     assert any(len(c) > 1 for c in batch) and report.pairs > 0
+
+
+def test_a_fact_keeps_two_people_apart_whatever_resembles_both(pii):
+    """Bambang (serial 0031) and his twin Bambang Djunaidi (0030) may never be one person; a third record
+    (0032, "Bambang") links with both, and joins the one it resembles most, never bridging the two."""
+    from sync.enrollments.duplicates.matcher import person_of
+
+    home = {"birth_date": "1985-03-12", "village": "Pasir Maju", "address": "Gg. Sawo III No. 36 RT 08 RW 12"}
+
+    def seen(nik: str, name: str):
+        return person_of(nik=nik, full_name=name, sex="M", phone_index=None, **home)
+
+    persons = {
+        "a": seen("3215011203850030", "Bambang Djunaidi"),
+        "b": seen("3215011203850031", "Bambang"),
+        "c": seen("3215011203850032", "Bambang"),
+    }
+    groups = batch_clusters(persons, shipped_config(), lambda p: key_set(p, pii))
+    assert set(groups) == {frozenset({"a"}), frozenset({"b", "c"})}

@@ -119,3 +119,18 @@ def test_enrollment_warns_when_nik_disagrees():
     check = check_enrollment(valid(birth_date="1985-03-13", sex="F"), today=TODAY)
     assert not check.errors
     assert set(check.warnings) == {"birth_date", "sex"}
+
+
+@pytest.mark.parametrize("field", ["birth_date", "sex"])
+@pytest.mark.parametrize("empty", [None, "", "  "])
+def test_birth_date_and_sex_may_be_left_to_a_valid_nik(field, empty):
+    check = check_enrollment(valid(**{field: empty}), today=TODAY)
+    assert not check.errors
+    assert check.values[field] is None  # nothing invented in the agent's record
+    assert "NIK" in check.warnings[field][0]
+
+
+@pytest.mark.parametrize("field", ["birth_date", "sex"])
+def test_birth_date_and_sex_are_required_when_the_nik_is_broken(field):
+    check = check_enrollment(valid(nik="3215011213850001", **{field: None}), today=TODAY)
+    assert set(check.errors) == {"nik", field}
