@@ -19,8 +19,8 @@ from .urls import local_path
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths are followed after login; anything else goes to the map."""
-    return local_path(target) or url_for("web.map_page")
+    """Only local paths are followed after login; anything else goes to the dashboard (Beranda)."""
+    return local_path(target) or url_for("web.dashboard")
 
 
 def _login_form(error_key: str | None = None, status: int = 200, username: str = ""):
@@ -32,7 +32,7 @@ def _login_form(error_key: str | None = None, status: int = 200, username: str =
 @bp.route("/login", methods=["GET"])
 @reads
 def login_page():
-    """The login form (already logged in: straight to the map)."""
+    """The login form (already logged in: straight to the dashboard)."""
     principal = session_principal()
     if principal is not None and principal.role in WEB_ROLES:
         return redirect(_safe_next(request.args.get("next")))

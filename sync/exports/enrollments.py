@@ -12,16 +12,16 @@ import dataclasses
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import ColumnElement, Row, exists, null, select
+from sqlalchemy import ColumnElement, Row, null, select
 from sqlalchemy.orm import Session
 
 from sync import audit
 from sync.accounts import scope
 from sync.accounts.principal import Principal
-from sync.enrollments.duplicates.review import EnrollmentFilters
+from sync.enrollments.duplicates.review import EnrollmentFilters, enrollment_conditions
 from sync.exports.cells import iso_utc
 from sync.exports.stream import Export
-from sync.models import Branch, Enrollment, User, Worker
+from sync.models import Branch, Enrollment, User
 from sync.pii import PiiProtector
 
 HEADER = (
@@ -30,25 +30,6 @@ HEADER = (
     "village", "programs", "worker_id", "duplicate_of", "credited_agent_id", "valid_since",
 )  # fmt: skip
 UNREADABLE = "(tidak terbaca / unreadable)"  # a ciphertext no configured key opens
-
-
-def conditions(principal: Principal, filters: EnrollmentFilters) -> list[ColumnElement[bool]]:
-    """The WHERE of ``GET /enrollments`` (``review.list_enrollments``) for these filters, scope first.
-
-    ``worker_id`` matches only a worker the caller may see: an invalid enrolment linked to someone else's
-    person must not confirm that the person exists.
-    """
-    where = [scope.enrollments(principal)]
-    for name in ("status", "branch_id", "agent_id", "worker_id"):
-        if getattr(filters, name) is not None:
-            where.append(getattr(Enrollment, name) == getattr(filters, name))
-    if filters.worker_id is not None:
-        where.append(exists().where(Worker.id == filters.worker_id, scope.workers(principal)))
-    if filters.date_from is not None:
-        where.append(Enrollment.server_created_at >= filters.date_from)
-    if filters.date_to is not None:
-        where.append(Enrollment.server_created_at <= filters.date_to)
-    return where
 
 
 def _reveal(pii: PiiProtector, token: str | None, row_id: str) -> str | None:
@@ -93,7 +74,7 @@ def export(principal: Principal, filters: EnrollmentFilters, pii: PiiProtector) 
         )
         .outerjoin(User, User.id == Enrollment.agent_id)
         .outerjoin(Branch, Branch.id == Enrollment.branch_id)
-        .where(*conditions(principal, filters))
+        .where(*enrollment_conditions(principal, filters))
         .order_by(Enrollment.server_created_at.desc(), Enrollment.id.desc())
     )
 

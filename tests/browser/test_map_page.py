@@ -68,8 +68,8 @@ def field_work(session, world):
     return {"flagged": flagged}
 
 
-def login(page, username: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
+def login(page, username: str, password: str = PASSWORD, next_: str = "/map") -> None:
+    page.goto(f"/login?next={next_}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
@@ -237,10 +237,10 @@ def test_logout_ends_the_session(page, world, field_work):
 
 
 def test_login_redirects_only_within_the_site(web_app, world):
-    """After login only same-site paths are followed; anything else goes to the map (no open redirect)."""
+    """After login only same-site paths are followed; anything else goes to the dashboard (no open redirect)."""
     client = web_app.test_client()
-    for target, expected in (("/map?flag=low_accuracy", "/map?flag=low_accuracy"), ("//evil.example", "/map"),
-                             ("/\\evil.example", "/map"), ("https://evil.example/", "/map")):  # fmt: skip
+    for target, expected in (("/map?flag=low_accuracy", "/map?flag=low_accuracy"), ("//evil.example", "/dashboard"),
+                             ("/\\evil.example", "/dashboard"), ("https://evil.example/", "/dashboard")):  # fmt: skip
         with client.session_transaction() as session:
             session["csrf_token"] = "t"
         response = client.post(

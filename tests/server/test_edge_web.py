@@ -66,13 +66,13 @@ def test_logged_in_login_page_never_redirects_off_site(client, world, target):
     response = client.get("/login?next=" + target)
     assert response.status_code in (302, 400), response.get_data(as_text=True)[:300]
     if response.status_code == 302:
-        assert response.headers["Location"] == "/map"
+        assert response.headers["Location"] == "/dashboard"
 
 
 @pytest.mark.parametrize("target", ["/%0d%0a//evil.com", "/\\evil.com", "/\u2028x", "/x//y"])
 def test_login_post_never_redirects_off_site(client, world, target):
     response = web_login(client, world.supervisor.username, next_=target)
-    assert response.status_code == 302 and response.headers["Location"] == "/map"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_non_ascii_next_does_not_500(client, world):
     assert web_login(client, world.supervisor.username).status_code == 302
     response = client.get("/login?next=/peta/%E2%82%AC")
     assert response.status_code == 302
-    assert response.headers["Location"] in ("/map", "/peta/%E2%82%AC")
+    assert response.headers["Location"] in ("/dashboard", "/peta/%E2%82%AC")
 
 
 def test_gzip_login_form_is_decoded_before_it_is_read(client, world):
@@ -108,7 +108,7 @@ def test_gzip_login_form_is_decoded_before_it_is_read(client, world):
         data=gzip.compress(form),
         headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"},
     )
-    assert response.status_code == 302 and response.headers["Location"] == "/map"
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     nul = gzip.compress(urlencode({"csrf_token": "t", "username": "x\x00", "password": "p"}).encode())
     refused = client.post(
         "/login", data=nul, headers={"Content-Encoding": "gzip", "Content-Type": "application/x-www-form-urlencoded"}
@@ -247,7 +247,7 @@ def test_each_web_login_has_its_own_device_and_revoking_one_ends_only_it(app, wo
     assert first.get("/map").status_code == 302  # that session is over
     assert second.get("/map").status_code == 200  # the other one is not
     again = web_login(first, world.supervisor.username)
-    assert again.status_code == 302 and again.headers["Location"] == "/map"
+    assert again.status_code == 302 and again.headers["Location"] == "/dashboard"
     assert first.get("/map").status_code == 200
 
 

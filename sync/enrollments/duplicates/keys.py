@@ -11,9 +11,10 @@ checks them all):
 - the name's sound (``name_sound``: its significant words' phonetic codes, sorted, so word order and most
   spelling variants do not matter) with the birth year and month, and with the day and month in either
   order;
-- each word of the name (common ones too: ``every_word_sound``) with the birth date (``birth_word``), with
-  the village (``name_village``) and with the address (``word_address``): a dropped, added or misspelt
-  word spoils only its own keys;
+- two words of the name (the two whose sounds sort first, so word order does not matter; common words
+  too: ``every_word_sound``), each with the birth date (``birth_word``), with the village
+  (``name_village``) and with the address (``word_address``): a dropped, added or misspelt word spoils
+  only its own keys;
 - the birth date with the village and with the address; the village with the address.
 
 The address counts by its house number (or, without one, its RT and RW) and the sound of its first place
@@ -34,8 +35,10 @@ from sync.enrollments.duplicates.compare import Person
 from sync.enrollments.duplicates.normalize import phonetic, significant_tokens
 from sync.pii import PiiProtector
 
-# Kind → the code letter its stored keys start with. ``birth_word`` has up to ``WORDS`` values.
-WORDS = 3
+# Kind → the code letter its stored keys start with. ``birth_word``, ``name_village`` and ``word_address`` have
+# up to ``WORDS`` values: a third word found no pair the first two missed on either synthetic set
+# (``bench/dedup_fit.py``), and each one is three more index scans per pushed enrolment.
+WORDS = 2
 CODES = {
     "nik": "n",
     "nik_head": "h",
@@ -64,13 +67,14 @@ PAIRS = {
     frozenset(("village", "address")): "village_address",
 }
 # Live enrolments one key value may hold before it is left out of matching. An address or a phone is
-# shared by a household; a name with a birth year or a village by namesakes.
+# shared by a household, a common word of a name by many in one village; a name with a birth date by
+# namesakes.
 BLOCK_CAP = 50
 # Hex digits of the keyed hash kept (64 bits): the store holds some fifteen keys per enrolment, and a rare
 # collision only adds a candidate, which the comparison then turns down.
 HASH_CHARS = 16
 HOUSEHOLD_CAP = 12
-CAPS = {CODES[k]: HOUSEHOLD_CAP for k in ("phone", "birth_address", "village_address", "word_address")}
+CAPS = {CODES[k]: HOUSEHOLD_CAP for k in ("phone", "birth_address", "village_address", "word_address", "name_village")}
 
 
 def key_cap(key: str) -> int:

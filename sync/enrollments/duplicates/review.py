@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from sync.accounts import scope
 from sync.accounts.principal import Principal
@@ -45,22 +46,29 @@ class EnrollmentFilters:
     date_to: int | None = None
 
 
-def list_enrollments(session: Session, *, principal: Principal, filters: EnrollmentFilters, limit: int, cursor):
-    """Enrolments in scope, newest first; a filter outside the scope simply matches nothing.
+def enrollment_conditions(principal: Principal, filters: EnrollmentFilters) -> list[ColumnElement[bool]]:
+    """The WHERE of an enrolment list or export for these filters, scope first; a filter outside the scope
+    simply matches nothing.
 
     ``worker_id`` matches only a worker the caller may see: an invalid enrolment linked to someone else's
     person must not confirm that the person exists.
     """
-    query = select(Enrollment).where(scope.enrollments(principal))
+    where = [scope.enrollments(principal)]
     for name in ("status", "branch_id", "agent_id", "worker_id"):
         if getattr(filters, name) is not None:
-            query = query.where(getattr(Enrollment, name) == getattr(filters, name))
+            where.append(getattr(Enrollment, name) == getattr(filters, name))
     if filters.worker_id is not None:
-        query = query.where(exists().where(Worker.id == filters.worker_id, scope.workers(principal)))
+        where.append(exists().where(Worker.id == filters.worker_id, scope.workers(principal)))
     if filters.date_from is not None:
-        query = query.where(Enrollment.server_created_at >= filters.date_from)
+        where.append(Enrollment.server_created_at >= filters.date_from)
     if filters.date_to is not None:
-        query = query.where(Enrollment.server_created_at <= filters.date_to)
+        where.append(Enrollment.server_created_at <= filters.date_to)
+    return where
+
+
+def list_enrollments(session: Session, *, principal: Principal, filters: EnrollmentFilters, limit: int, cursor):
+    """Enrolments in scope matching ``filters`` (``enrollment_conditions``), newest first."""
+    query = select(Enrollment).where(*enrollment_conditions(principal, filters))
     return paginate(
         session, query, sort_column=Enrollment.server_created_at, id_column=Enrollment.id, limit=limit, cursor=cursor
     )
