@@ -229,7 +229,7 @@ class CandidatePool:
                     select(*columns)
                     .where(in_ids(self.session, column, part), Enrollment.deleted_at.is_(None), which)
                     .order_by(VALID_SINCE, Enrollment.id)
-                )
+                ).all()
                 for row in rows:
                     if row.id in pushed_ids:
                         continue
@@ -250,7 +250,7 @@ class CandidatePool:
                 select(Worker.id, Worker.registry_status, Worker.nik_index, *person_columns(Worker)).where(
                     in_ids(self.session, Worker.id, part), Worker.deleted_at.is_(None)
                 )
-            )
+            ).all()
             live = set()
             for row in rows:
                 live.add(row.id)

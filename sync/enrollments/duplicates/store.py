@@ -103,44 +103,48 @@ def hits(session: Session, keys: Iterable[str], *, cap: int | None = None, skip:
     ``cap`` for all) is only reported as crowded. ``skip``: enrolments to leave out (the ones being pushed
     again: their new version counts). A deleted enrolment's keys count towards the cap until ``purge``.
 
-    One statement per chunk of keys. On PostgreSQL each key is an index range scan that stops after its
-    cap + 1 rows (a LATERAL subquery with LIMIT, one per cap), so a crowded key costs no more than a full
-    block.
+    Two steps. The blocks first, from ``match_keys`` alone (on PostgreSQL each key an index-only range scan
+    that stops after its cap + 1 rows, a LATERAL subquery with LIMIT, one per cap), so a crowded key costs
+    no more than a full block; then the person and status of each enrolment of the blocks within their
+    cap, once per enrolment however many keys it shares.
     """
     result = Hits()
     limit = {key: cap if cap is not None else key_cap(key) for key in set(keys)}
     skip = set(skip)
     postgres = session.get_bind().dialect.name == "postgresql"
+    blocks: dict[str, list[str]] = {}
     for part in chunked(sorted(limit), KEYS_PER_QUERY if postgres else 900):
         by_cap: dict[int, list[str]] = {}
         for key in part:
             by_cap.setdefault(limit[key], []).append(key)
         capped = _capped_postgres if postgres else _capped_sqlite
         query = union_all(*(capped(group, n) for n, group in sorted(by_cap.items())))
-        block: dict[str, list[Hit | None]] = {}
-        for key, eid, wid, status, deleted in session.execute(query):
-            block.setdefault(key, []).append(None if deleted is not None else Hit(eid, wid, status))
-        for key, found in block.items():
-            if len(found) > limit[key]:
-                result.crowded.add(key)
-            else:
-                kept = [h for h in found if h is not None and h.enrollment_id not in skip]
-                if kept:
-                    result.by_key[key] = kept
+        for key, eid in session.execute(query).all():
+            blocks.setdefault(key, []).append(eid)
+    for key, ids in blocks.items():
+        if len(ids) > limit[key]:
+            result.crowded.add(key)
+    wanted = sorted({eid for key, ids in blocks.items() if key not in result.crowded for eid in ids} - skip)
+    live: dict[str, Hit] = {}
+    for part in chunked(wanted):
+        rows = session.execute(
+            select(Enrollment.id, Enrollment.worker_id, Enrollment.status).where(
+                in_ids(session, Enrollment.id, part), Enrollment.deleted_at.is_(None)
+            )
+        ).all()
+        live.update({eid: Hit(eid, wid, status) for eid, wid, status in rows})
+    for key, ids in blocks.items():
+        if key not in result.crowded:
+            kept = [live[eid] for eid in ids if eid in live]
+            if kept:
+                result.by_key[key] = kept
     return result
 
 
 def _capped_postgres(keys: Sequence[str], cap: int):
-    # The LATERAL reads match_keys alone, so it is an index range scan that stops after cap + 1 rows whatever
-    # the planner believes of enrollments (a join inside it was planned as a scan of all enrolments when
-    # their statistics were stale). Keys of deleted enrolments count until the sweep purges them.
     wanted = func.unnest(literal(list(keys), ARRAY(String))).table_valued("key").render_derived(name=f"wanted{cap}")
     block = select(MatchKey.enrollment_id).where(MatchKey.key == wanted.c.key).limit(cap + 1).lateral(f"block{cap}")
-    return (
-        select(wanted.c.key, Enrollment.id, Enrollment.worker_id, Enrollment.status, Enrollment.deleted_at)
-        .select_from(wanted.join(block, true()))
-        .join(Enrollment, Enrollment.id == block.c.enrollment_id)
-    )
+    return select(wanted.c.key, block.c.enrollment_id).select_from(wanted.join(block, true()))
 
 
 def _capped_sqlite(keys: Sequence[str], cap: int):
@@ -153,11 +157,7 @@ def _capped_sqlite(keys: Sequence[str], cap: int):
         .where(MatchKey.key.in_(keys))
         .subquery()
     )
-    return (
-        select(ranked.c.key, Enrollment.id, Enrollment.worker_id, Enrollment.status, Enrollment.deleted_at)
-        .join(Enrollment, Enrollment.id == ranked.c.enrollment_id)
-        .where(ranked.c.rank <= cap + 1)
-    )
+    return select(ranked.c.key, ranked.c.enrollment_id).where(ranked.c.rank <= cap + 1)
 
 
 def purge(session: Session) -> int:
