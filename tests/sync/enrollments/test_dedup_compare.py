@@ -6,53 +6,27 @@ import time
 
 import pytest
 
-from sync.enrollments.duplicates.compare import FIELDS, LEVEL_NAMES, LEVELS, Person, compare, serial_gap
-from sync.enrollments.duplicates.normalize import name_tokens, nik_digits, parse_date
-from sync.enrollments.duplicates.normalize import village_key as village_of
-
-BASE = {
-    "nik": "3215011203850007",
-    "name": "Muhammad Yusuf",
-    "birth": "1985-03-12",
-    "sex": "M",
-    "phone": "phone-a",
-    "village": "Cilamaya",
-    "address": "Jl. Pelabuhan No. 3 RT 02/RW 05",
-    "occupation": "nelayan",
-}
-
-
-def person(**changes) -> Person:
-    values = BASE | changes
-    return Person.build(
-        nik=nik_digits(values["nik"]),
-        tokens=name_tokens(values["name"]),
-        birth=parse_date(values["birth"]),
-        sex=values["sex"],
-        phone_index=values["phone"],
-        village=village_of(values["village"]),
-        address=values["address"],
-        occupation=values["occupation"],
-    )
+from sync.enrollments.duplicates.compare import FIELDS, LEVEL_NAMES, LEVELS, compare, serial_gap
+from tests.dedup_helpers import comparable
 
 
 def level(field: str, a: dict, b: dict) -> int | None:
-    return compare(person(**a), person(**b)).levels[field]
+    return compare(comparable(**a), comparable(**b)).levels[field]
 
 
 def test_every_field_has_named_levels():
     """Each field's levels are named, from full agreement to plainly different."""
     assert set(FIELDS) == {"nik", "name", "birth", "sex", "phone", "village", "address", "occupation"}
     assert all(LEVELS[f] == len(LEVEL_NAMES[f]) >= 2 for f in FIELDS)
-    assert compare(person(), person()).levels == dict.fromkeys(FIELDS, 0)
+    assert compare(comparable(), comparable()).levels == dict.fromkeys(FIELDS, 0)
 
 
 def test_missing_values_are_neutral():
     """A field missing on either side has no level (it counts neither for nor against)."""
-    bare = person(
+    bare = comparable(
         nik="", name="Muhammad Yusuf", birth=None, sex=None, phone=None, village="", address=None, occupation=None
     )
-    levels = compare(bare, person()).levels
+    levels = compare(bare, comparable()).levels
     assert levels["name"] == 0
     assert all(levels[f] is None for f in FIELDS if f not in ("name", "birth", "sex"))
     # the full record's NIK gives no birth date or sex to the bare one: these stay unknown on that side
@@ -73,7 +47,7 @@ def test_missing_values_are_neutral():
     ],
 )
 def test_nik_levels(other, expected, reason):
-    comparison = compare(person(), person(nik=other))
+    comparison = compare(comparable(), comparable(nik=other))
     assert comparison.levels["nik"] == expected and reason in comparison.reasons
 
 
@@ -173,15 +147,15 @@ def test_twin_serials_and_the_agreed_values():
     assert serial_gap("3215011203850007", "3215011203850008") == 1
     assert serial_gap("5371012107780013", "7371012107780014") == 1  # and a slip in the district
     assert serial_gap("3215011203850007", "3215011303850008") is None  # another birth date
-    comparison = compare(person(), person())
+    comparison = compare(comparable(), comparable())
     assert comparison.name_value == "muhamad yusuf" and comparison.village_value == "cilamaya"
 
 
 def test_comparison_is_fast():
     """Thousands of pairs per second on one core: a push compares tens of pairs per record."""
     pairs = [
-        (person(), person(name="M. Yusup", nik="3215011203850070", address="Jl Pelabuhan 3")),
-        (person(), person(name="Siti Aminah", sex="F", birth="1990-01-01", nik="", village="Tempuran")),
+        (comparable(), comparable(name="M. Yusup", nik="3215011203850070", address="Jl Pelabuhan 3")),
+        (comparable(), comparable(name="Siti Aminah", sex="F", birth="1990-01-01", nik="", village="Tempuran")),
     ]
     started = time.perf_counter()
     for _ in range(2500):

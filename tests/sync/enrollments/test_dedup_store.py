@@ -12,7 +12,7 @@ from sync.enrollments.duplicates.model import LINK, decide, shipped_config
 from sync.enrollments.duplicates.rekey import backfill, rekey
 from sync.models.dedup import MatchKey
 from sync.protocol.push import push
-from tests.dedup_helpers import TODAY, live_workers, person, push_enrollments, row
+from tests.dedup_helpers import TODAY, live_workers, person, push_enrollments, row, update_enrollments
 from tests.factories import changes, principal_of
 
 
@@ -33,18 +33,6 @@ def expected(pii, record: dict, phone: str = "+6281234567890") -> set[str]:
     return key_set(who, pii)
 
 
-def update(session, user, pii, record: dict) -> None:
-    push(
-        session,
-        principal=principal_of(user),
-        changes=changes(enrollments={"updated": [record]}),
-        last_pulled_at=10**13,
-        pii=pii,
-        today=TODAY,
-    )
-    session.commit()
-
-
 def test_keys_are_written_with_the_enrolment(session, world, pii):
     """A pushed enrolment, valid or not, has its keys in the store, as keyed hashes of its fields."""
     good, bad = person(), person(nik="7371014506900003", full_name="Sri Wahyuni", sex="F", programs="JHT")
@@ -58,10 +46,10 @@ def test_keys_follow_identity_changes_only(session, world, pii):
     first = person()
     push_enrollments(session, world.agent_a, pii, first)
     moved = first | {"village": "Tempuran"}
-    update(session, world.agent_a, pii, moved)
+    update_enrollments(session, world.agent_a, pii, moved)
     assert stored(session, first["id"]) == expected(pii, moved) != expected(pii, first)
     before = session.execute(select(func.count()).select_from(MatchKey)).scalar()
-    update(session, world.agent_a, pii, moved | {"monthly_income": 2_500_000})
+    update_enrollments(session, world.agent_a, pii, moved | {"monthly_income": 2_500_000})
     assert stored(session, first["id"]) == expected(pii, moved)
     assert session.execute(select(func.count()).select_from(MatchKey)).scalar() == before
 

@@ -21,12 +21,11 @@ from sync.enrollments.duplicates.model import shipped_config
 from sync.enrollments.duplicates.sweep import batch_clusters, sweep
 from sync.models import Enrollment
 from sync.models.dedup import DedupDecision, DedupSweep, DuplicateCandidate, WorkerMerge
-from sync.protocol.push import push
 from sync.reminders.settings import DispatchSettings
 from sync.scheduler.jobs import run_due_jobs
 from sync.scheduler.tick import housekeeping_jobs
-from tests.dedup_helpers import TODAY, candidates, live_workers, person, push_enrollments, row
-from tests.factories import changes, enrollment, principal_of
+from tests.dedup_helpers import candidates, live_workers, person, push_enrollments, row, update_enrollments
+from tests.factories import enrollment, principal_of
 
 LINKS = ("status", "status_reason", "worker_id", "duplicate_of", "credited_agent_id")
 
@@ -51,18 +50,6 @@ def split_person(session, world, pii):
     push_enrollments(session, world.agent_c, pii, bridge)
     assert len(live_workers(session)) == 2
     return first, second, bridge
-
-
-def update(session, user, pii, record: dict) -> None:
-    push(
-        session,
-        principal=principal_of(user),
-        changes=changes(enrollments={"updated": [record]}),
-        last_pulled_at=10**13,
-        pii=pii,
-        today=TODAY,
-    )
-    session.commit()
 
 
 def state(session, *ids):
@@ -136,7 +123,7 @@ def test_sweep_gives_a_waiting_enrolment_its_person(session, world, pii):
     push_enrollments(session, world.agent_b, pii, waiting)
     push_enrollments(session, world.agent_a, pii, valid)
     assert row(session, waiting["id"]).worker_id is None
-    update(session, world.agent_a, pii, person() | {"id": valid["id"]})
+    update_enrollments(session, world.agent_a, pii, person() | {"id": valid["id"]})
     assert row(session, waiting["id"]).worker_id is None
     report = sweep(session, pii, shipped_config())
     session.commit()

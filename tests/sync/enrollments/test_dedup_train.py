@@ -13,7 +13,7 @@ from bench import dedup_data, dedup_noisy_data
 from bench.dedup_fit import Scored, Source, cluster, person, quality
 from sync.enrollments.duplicates.compare import FIELDS, LEVELS, Person, compare
 from sync.enrollments.duplicates.model import LINK, REVIEW, decide, read_config, shipped_config
-from sync.enrollments.duplicates.normalize import name_tokens, nik_digits, parse_date, village_key
+from sync.enrollments.duplicates.normalize import name_tokens, parse_date, village_key
 from sync.enrollments.duplicates.train import (
     candidate_pairs,
     expectation_maximisation,
@@ -22,6 +22,7 @@ from sync.enrollments.duplicates.train import (
     term_frequencies,
     train,
 )
+from tests.dedup_helpers import comparable
 
 
 def _draw(rng: np.random.Generator, k: int, agree: bool) -> list[float]:
@@ -93,42 +94,20 @@ def test_term_frequencies_lower_a_common_exact_name():
     assert "a common name" in common.reasons and "a common name" not in rare.reasons
 
 
-def _full(**changes) -> Person:
-    values = {
-        "nik": "3215011203850007",
-        "name": "Muhammad Yusuf",
-        "birth": "1985-03-12",
-        "sex": "M",
-        "phone": "phone-a",
-        "village": "Cilamaya",
-        "address": "Jl. Pelabuhan No. 3 RT 02/RW 05",
-    } | changes
-    return Person.build(
-        nik=nik_digits(values["nik"]),
-        tokens=name_tokens(values["name"]),
-        birth=parse_date(values["birth"]),
-        sex=values["sex"],
-        phone_index=values["phone"],
-        village=village_key(values["village"]),
-        address=values["address"],
-        occupation="nelayan",
-    )
-
-
 def test_fact_vetoes_send_a_strong_pair_to_review():
     """Different sexes (no NIK to explain them) and twins' NIKs with other names never link, however
     much else agrees; a serial typo with the same name still links."""
     config = replace(shipped_config(), link_threshold=0.99, review_threshold=0.5)
-    sexes = decide(compare(_full(nik=""), _full(nik="", sex="F")), config)
+    sexes = decide(compare(comparable(nik=""), comparable(nik="", sex="F")), config)
     assert sexes.blockers == ["different sex"] and sexes.outcome == REVIEW
-    twins = decide(compare(_full(), _full(nik="3215011203850008", name="Muhammad Yunus")), config)
+    twins = decide(compare(comparable(), comparable(nik="3215011203850008", name="Muhammad Yunus")), config)
     assert twins.outcome == REVIEW and "twins" in twins.blockers[0]
-    typo = decide(compare(_full(), _full(nik="3215011203850008")), config)
+    typo = decide(compare(comparable(), comparable(nik="3215011203850008")), config)
     assert typo.outcome == LINK and not typo.blockers
-    explained = decide(compare(_full(), _full(sex="F")), config)  # the NIK says M: a typo in the sex
+    explained = decide(compare(comparable(), comparable(sex="F")), config)  # the NIK says M: a typo in the sex
     assert explained.outcome == LINK and not explained.blockers
     # The same serial with a slip in the district code: one NIK mistyped, not twins, whatever the name's slip.
-    slip = decide(compare(_full(), _full(nik="4215011203850007", name="Muhamad Yusfu")), config)
+    slip = decide(compare(comparable(), comparable(nik="4215011203850007", name="Muhamad Yusfu")), config)
     assert not slip.blockers
 
 
