@@ -14,7 +14,8 @@ The rules (docs/api.md "Contest"), each written once here:
 - **Branch**: the credited agent's branch at ``valid_since`` (``sync.contest.branches``).
 
 ``refresh_credits`` rewrites the rows of some people after any change; it runs in the writer's own
-transaction from the push (``after_push``, through the pipeline step ``sync.contest.upkeep``), from
+transaction from the push (``after_push``, through the pipeline step ``sync.contest.upkeep``; for deleted
+enrolments through ``relink_after_delete``), from
 ``recompute_people`` (links, merges, unmerges, registry marking), from a distinct decision and an unmerge's
 record of it, and from a branch move. ``rebuild_credits`` redoes
 the whole table (data loaded by other means: benchmarks, repairs).
@@ -287,11 +288,7 @@ def refresh_agent_from(session: Session, agent_id: str, since: int) -> None:
 
 
 def after_push(session: Session, ctx: PushContext) -> None:
-    """Pipeline step: the people of every enrolment this push wrote or deleted get their credit refreshed."""
-    people: set[str | None] = {row.get("worker_id") for row in ctx.applied.enrollments}
-    deleted = ctx.applied.deleted_ids("enrollments")
-    for part in chunked(deleted):
-        people.update(
-            session.execute(select(Enrollment.worker_id).where(in_ids(session, Enrollment.id, part))).scalars()
-        )
-    refresh_credits(session, people)
+    """Pipeline step: the people of every enrolment this push wrote get their credit refreshed. Those of the
+    enrolments it deleted already have: the step before (``sync.enrollments.linking.relink_after_delete``)
+    runs the engine's credit rule for them, which ends in ``refresh_credits``."""
+    refresh_credits(session, {row.get("worker_id") for row in ctx.applied.enrollments})
