@@ -72,6 +72,17 @@ def pct(numerator: int, denominator: int | None) -> float | None:
     return -tenths / 10 if (numerator < 0) != (denominator < 0) else tenths / 10
 
 
+def growth(count: int, before: int | None, early: int | None) -> dict:
+    """A row's count beside the previous period, whole (``before``) and to date (``early``); None without one."""
+    return {
+        "enrollments": count,
+        "previous_enrollments": before,
+        "growth_pct": None if before is None else pct(count - before, before),
+        "previous_to_date": early,
+        "growth_to_date_pct": None if early is None else pct(count - early, early),
+    }
+
+
 def _rows(session: Session, query) -> Sequence:
     """Plain rows of a large read, through the session's connection (no ORM row processing)."""
     return session.connection().execute(query).all()
@@ -238,11 +249,7 @@ def _branch_table(session: Session, fr: Frame, active: Counter) -> dict:
                 "branch_name": name,
                 "kind": kind,
                 "region": region,
-                "enrollments": count,
-                "previous_enrollments": before,
-                "growth_pct": None if before is None else pct(count - before, before),
-                "previous_to_date": early,
-                "growth_to_date_pct": None if early is None else pct(count - early, early),
+                **growth(count, before, early),
                 "target": target,
                 "target_pct": pct(count, target),
                 "active_agents": active[branch_id],
@@ -335,11 +342,7 @@ def agent_leaderboard(
                 "agent_id": agent_id,
                 "username": username,
                 "full_name": full_name,
-                "enrollments": count,
-                "previous_enrollments": before,
-                "growth_pct": None if before is None else pct(count - before, before),
-                "previous_to_date": early,
-                "growth_to_date_pct": None if early is None else pct(count - early, early),
+                **growth(count, before, early),
                 "active": agent_id in active,
                 "in_branch": agent_id in members,
             }
