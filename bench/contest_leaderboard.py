@@ -27,7 +27,7 @@ from support.args import database_urls, parse_args
 from support.database import RAW_NAME
 from support.harness import setup_bench
 from support.measure import CpuMeter, Sample, percentile
-from support.report import print_table, progress
+from support.report import load_note, print_table, progress
 
 from sync.contest import leaderboard, periods
 from sync.contest.credit import rebuild_credits, refresh_credits
@@ -399,10 +399,7 @@ def main() -> None:
         ["database", "what", "wall p50", "wall p95", "CPU p50", "CPU p95", "target", "met (wall)", "met (CPU)"],
         rows,
     )
-    print(
-        f"\n{os.cpu_count()} CPUs; 1-minute load average {load_before:.1f} before loading, "
-        f"{os.getloadavg()[0]:.1f} after the timings (other work on the machine inflates every number)."
-    )
+    print(f"\n{load_note(load_before)}")
 
 
 if __name__ == "__main__":

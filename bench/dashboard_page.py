@@ -26,7 +26,7 @@ from support.args import database_urls, parse_args
 from support.database import analyze
 from support.harness import setup_bench
 from support.measure import percentile
-from support.report import print_table, progress
+from support.report import load_note, print_table, progress
 
 from sync.contest import periods as contest_periods
 from sync.models import Enrollment, FollowUp, Visit
@@ -294,10 +294,7 @@ def main() -> None:
         ["database", "what", "p50", "p95", "target", "met"],
         rows,
     )
-    print(
-        f"\n{os.cpu_count()} CPUs; 1-minute load average {load_before:.1f} before loading, "
-        f"{os.getloadavg()[0]:.1f} after the timings (other work on the machine inflates every number)."
-    )
+    print(f"\n{load_note(load_before)}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from support.args import parse_args
 from support.database import analyze
 from support.harness import setup_bench
 from support.measure import percentile
-from support.report import print_table, progress
+from support.report import load_note, print_table, progress
 
 from sync.models import Visit
 from sync.visits import clusters, geojson, listing
@@ -290,10 +290,7 @@ def main() -> None:
         ],
         rows,
     )
-    print(
-        f"\n{os.cpu_count()} CPUs; 1-minute load average {load_before:.1f} before loading, "
-        f"{os.getloadavg()[0]:.1f} after the timings (other work on the machine inflates every number)."
-    )
+    print(f"\n{load_note(load_before)}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,14 @@ def _looks_numeric(cell: str) -> bool:
     return bool(cell) and cell.replace(",", "").replace(".", "").replace("x", "").replace("%", "").isdigit()
 
 
+def load_note(load_before: float) -> str:
+    """The machine's load around a run: what a reader needs to weigh the timings."""
+    return (
+        f"{os.cpu_count()} CPUs; 1-minute load average {load_before:.1f} before loading, "
+        f"{os.getloadavg()[0]:.1f} after the timings (other work on the machine inflates every number)."
+    )
+
+
 def progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
